@@ -1,0 +1,168 @@
+//! Document file formats: Parquet (zstd; the default between stages) and JSONL, plain or compressed with
+//! gzip or zstd, using DCLM's and dolma's field names (`text`, `url`, `metadata`, …).
+//!
+//! Readers stream: memory is bounded by the batch size, not the file size. A bad line in a JSONL file is
+//! counted (see [`DocumentReader::skipped`]) and skipped, never fatal.
+
+mod jsonl;
+mod parquet;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::Document;
+use crate::error::{Error, Result};
+use crate::store::Location;
+
+pub use jsonl::{document_from_json, document_to_json};
+
+/// Documents per batch when reading.
+pub const READ_BATCH_ROWS: usize = 1024;
+
+/// Compression of a JSONL file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// A document file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Parquet,
+    Jsonl(Compression),
+}
+
+impl Format {
+    /// The format of a file, from its name (`.parquet`, `.jsonl`, `.json`, `.jsonl.gz`, `.json.gz`,
+    /// `.jsonl.zst`, `.jsonl.zstd`, `.json.zst`).
+    pub fn from_path(name: &str) -> Option<Format> {
+        let name = name.to_ascii_lowercase();
+        if name.ends_with(".parquet") {
+            return Some(Format::Parquet);
+        }
+        let (stem, compression) = if let Some(stem) = name.strip_suffix(".gz") {
+            (stem, Compression::Gzip)
+        } else if let Some(stem) = name.strip_suffix(".zst").or_else(|| name.strip_suffix(".zstd")) {
+            (stem, Compression::Zstd)
+        } else {
+            (name.as_str(), Compression::None)
+        };
+        (stem.ends_with(".jsonl") || stem.ends_with(".json")).then_some(Format::Jsonl(compression))
+    }
+
+    /// The file-name extension sluice writes for this format.
+    pub fn extension(&self) -> &'static str {
+        match self {
+            Format::Parquet => "parquet",
+            Format::Jsonl(Compression::None) => "jsonl",
+            Format::Jsonl(Compression::Gzip) => "jsonl.gz",
+            Format::Jsonl(Compression::Zstd) => "jsonl.zst",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Format::from_path(&format!("x.{s}"))
+            .ok_or_else(|| format!("unknown format '{s}' (expected parquet, jsonl, jsonl.gz or jsonl.zst)"))
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.extension())
+    }
+}
+
+impl Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.extension())
+    }
+}
+
+impl<'de> Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A streaming source of document batches.
+pub trait DocumentReader: Send {
+    /// The next batch, or `None` at the end of the file.
+    fn next_batch(&mut self) -> Result<Option<Vec<Document>>>;
+    /// Records skipped so far because they could not be read, by kind (e.g. `jsonl_invalid_json`).
+    fn skipped(&self) -> &BTreeMap<String, u64>;
+    /// Records read after a repair, by kind (e.g. `jsonl_lone_surrogates_replaced`).
+    fn repaired(&self) -> &BTreeMap<String, u64>;
+}
+
+/// A sink of documents into one file.
+pub trait DocumentWriter: Send {
+    fn write(&mut self, docs: &[Document]) -> Result<()>;
+    /// Flushes and closes the file.
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// Opens a document file for streaming reads; the format comes from the file name.
+pub fn open_reader(location: &Location) -> Result<Box<dyn DocumentReader>> {
+    let name = location.file_name().to_string();
+    match Format::from_path(&name) {
+        Some(Format::Parquet) => parquet::ParquetReader::open(location).map(|r| Box::new(r) as Box<dyn DocumentReader>),
+        Some(Format::Jsonl(compression)) => {
+            jsonl::JsonlReader::open(location, compression).map(|r| Box::new(r) as Box<dyn DocumentReader>)
+        }
+        None => Err(Error::Other(format!(
+            "{location}: not a document file (expected .parquet, .jsonl, .jsonl.gz or .jsonl.zst)"
+        ))),
+    }
+}
+
+/// Creates a writer of `format` into `file`; `name` is used in error messages.
+pub fn create_writer(format: Format, file: File, name: &str) -> Result<Box<dyn DocumentWriter>> {
+    match format {
+        Format::Parquet => Ok(Box::new(parquet::ParquetWriter::new(file, name)?)),
+        Format::Jsonl(compression) => Ok(Box::new(jsonl::JsonlWriter::new(file, compression, name)?)),
+    }
+}
+
+/// Reads a whole document file (small files and tests).
+pub fn read_all(location: &Location) -> Result<Vec<Document>> {
+    let mut reader = open_reader(location)?;
+    let mut docs = Vec::new();
+    while let Some(batch) = reader.next_batch()? {
+        docs.extend(batch);
+    }
+    Ok(docs)
+}
+
+/// Writes documents to `location` in `format` (small files and tests); atomic on every store.
+pub fn write_all(location: &Location, format: Format, docs: &[Document]) -> Result<()> {
+    let tmp = tempfile::NamedTempFile::new().map_err(|e| Error::io("temporary file", e))?;
+    let file = tmp.reopen().map_err(|e| Error::io("temporary file", e))?;
+    let mut writer = create_writer(format, file, &location.to_string())?;
+    writer.write(docs)?;
+    writer.finish()?;
+    location.put_file(tmp.path())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_come_from_file_names() {
+        assert_eq!(Format::from_path("a/b.parquet"), Some(Format::Parquet));
+        assert_eq!(Format::from_path("x.jsonl.gz"), Some(Format::Jsonl(Compression::Gzip)));
+        assert_eq!(Format::from_path("x.json.zst"), Some(Format::Jsonl(Compression::Zstd)));
+        assert_eq!(Format::from_path("X.JSONL"), Some(Format::Jsonl(Compression::None)));
+        assert_eq!(Format::from_path("x.warc.gz"), None);
+        assert_eq!("jsonl.zst".parse::<Format>().unwrap(), Format::Jsonl(Compression::Zstd));
+        assert!("csv".parse::<Format>().is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! Parquet document files (zstd-compressed, the sluice document schema).
+
+use std::collections::BTreeMap;
+use std::fs::File;
+
+use arrow_array::RecordBatch;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::{DocumentReader, DocumentWriter, READ_BATCH_ROWS};
+use crate::document::Document;
+use crate::error::{Error, Result};
+use crate::schema::{batch_to_documents, document_schema, documents_to_batch};
+use crate::store::Location;
+
+/// Rows per Parquet row group: large enough for good compression, small enough that a reader holding one
+/// row group stays within a few hundred MB even for long documents.
+const ROW_GROUP_ROWS: usize = 8192;
+
+pub struct ParquetReader {
+    name: String,
+    batches: ParquetRecordBatchReader,
+    /// For a remote object: the local copy being read (Parquet needs random access; a local copy keeps
+    /// memory bounded by the batch size whatever the file size). Deleted on drop.
+    _local_copy: Option<tempfile::NamedTempFile>,
+    none: BTreeMap<String, u64>,
+}
+
+impl ParquetReader {
+    pub fn open(location: &Location) -> Result<Self> {
+        let name = location.to_string();
+        let (file, local_copy) = match location.local_path() {
+            Some(path) => (File::open(path).map_err(|e| Error::io(&name, e))?, None),
+            None => {
+                let mut copy = tempfile::NamedTempFile::new().map_err(|e| Error::io("temporary file", e))?;
+                let mut source = location.open_read()?;
+                std::io::copy(&mut source, copy.as_file_mut()).map_err(|e| Error::io(&name, e))?;
+                (copy.reopen().map_err(|e| Error::io(&name, e))?, Some(copy))
+            }
+        };
+        let batches = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.with_batch_size(READ_BATCH_ROWS).build())
+            .map_err(|e| Error::parquet(&name, e))?;
+        Ok(ParquetReader { name, batches, _local_copy: local_copy, none: BTreeMap::new() })
+    }
+
+    fn next_record_batch(&mut self) -> Result<Option<RecordBatch>> {
+        self.batches.next().transpose().map_err(|e| Error::arrow(&self.name, e))
+    }
+}
+
+impl DocumentReader for ParquetReader {
+    fn next_batch(&mut self) -> Result<Option<Vec<Document>>> {
+        match self.next_record_batch()? {
+            None => Ok(None),
+            Some(batch) => batch_to_documents(&batch)
+                .map(Some)
+                .map_err(|e| Error::Schema { location: self.name.clone(), reason: e.to_string() }),
+        }
+    }
+
+    // A Parquet file is read whole or fails: nothing is skipped or repaired row by row.
+    fn skipped(&self) -> &BTreeMap<String, u64> {
+        &self.none
+    }
+
+    fn repaired(&self) -> &BTreeMap<String, u64> {
+        &self.none
+    }
+}
+
+pub struct ParquetWriter {
+    name: String,
+    writer: ArrowWriter<File>,
+}
+
+impl ParquetWriter {
+    pub fn new(file: File, name: &str) -> Result<Self> {
+        let level = ZstdLevel::try_new(3).map_err(|e| Error::parquet(name, e))?;
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
+        let writer =
+            ArrowWriter::try_new(file, document_schema(), Some(properties)).map_err(|e| Error::parquet(name, e))?;
+        Ok(ParquetWriter { name: name.to_string(), writer })
+    }
+}
+
+impl DocumentWriter for ParquetWriter {
+    fn write(&mut self, docs: &[Document]) -> Result<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let batch = documents_to_batch(docs).map_err(|e| Error::arrow(&self.name, e))?;
+        self.writer.write(&batch).map_err(|e| Error::parquet(&self.name, e))
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        let name = self.name;
+        self.writer.close().map(|_| ()).map_err(|e| Error::parquet(&name, e))
+    }
+}

@@ -1,0 +1,404 @@
+//! One URL syntax for every place sluice reads and writes, over `object_store`.
+//!
+//! | written as | store |
+//! |---|---|
+//! | `out/shards`, `/data/x`, `file:///data/x` | local disk |
+//! | `s3://bucket/prefix` | Amazon S3 or any S3 API (`AWS_*` environment: `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, keys, region) |
+//! | `gs://bucket/prefix` | Google Cloud Storage (`GOOGLE_*` environment) |
+//! | `az://container/prefix` | Azure Blob Storage (`AZURE_*` environment) |
+//! | `memory://name/prefix` | an in-process store shared by all locations with the same `name` (tests) |
+//!
+//! [`Location`] offers a small synchronous API (list, streaming read, put, rename, delete) so that CPU-bound
+//! stages running on rayon threads can use any store. Local paths bypass the async machinery entirely.
+
+mod runtime;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::error::{Error, Result};
+
+pub use runtime::{block_on, handle};
+
+/// A place in a store: an object, or a prefix ("directory") holding objects.
+#[derive(Clone)]
+pub struct Location {
+    store: Arc<dyn ObjectStore>,
+    /// The key inside the store (no leading slash).
+    path: ObjectPath,
+    /// `scheme://authority` of the store, for display (`""` for local disk).
+    root: String,
+    /// Set for local-disk locations: the absolute filesystem path.
+    local: Option<PathBuf>,
+}
+
+/// An object found by [`Location::list_objects`].
+#[derive(Clone)]
+pub struct ObjectEntry {
+    pub location: Location,
+    pub size: u64,
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Location({self})")
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.local {
+            Some(path) => write!(f, "{}", path.display()),
+            None => write!(f, "{}/{}", self.root, self.path),
+        }
+    }
+}
+
+impl Location {
+    /// Parses a path or URL (see the module docs for the forms accepted).
+    pub fn parse(input: &str) -> Result<Location> {
+        let bad = |reason: String| Error::Location { location: input.to_string(), reason };
+        if input.trim().is_empty() {
+            return Err(bad("empty location".into()));
+        }
+        let Some((scheme, rest)) = input.split_once("://") else {
+            return Location::local(FsPath::new(input));
+        };
+        if scheme == "file" {
+            return Location::local(FsPath::new(rest));
+        }
+        let (authority, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if authority.is_empty() {
+            return Err(bad(format!("missing bucket or container name after '{scheme}://'")));
+        }
+        let store = cached_store(scheme, authority).map_err(|reason| bad(reason))?;
+        let path = ObjectPath::parse(key.trim_end_matches('/')).map_err(|e| bad(e.to_string()))?;
+        Ok(Location { store, path, root: format!("{scheme}://{authority}"), local: None })
+    }
+
+    fn local(path: &FsPath) -> Result<Location> {
+        let absolute = std::path::absolute(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        let path = ObjectPath::from_absolute_path(&absolute).map_err(|e| Error::Location {
+            location: absolute.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        static LOCAL: OnceLock<Arc<dyn ObjectStore>> = OnceLock::new();
+        let store = LOCAL.get_or_init(|| Arc::new(object_store::local::LocalFileSystem::new())).clone();
+        Ok(Location { store, path, root: String::new(), local: Some(absolute) })
+    }
+
+    /// The location of `name` under this prefix (`name` may contain `/`).
+    pub fn join(&self, name: &str) -> Location {
+        let mut path = self.path.clone();
+        for part in name.split('/').filter(|p| !p.is_empty()) {
+            path = path.join(part);
+        }
+        let local = self.local.as_ref().map(|l| name.split('/').filter(|p| !p.is_empty()).fold(l.clone(), |p, c| p.join(c)));
+        Location { store: self.store.clone(), path, root: self.root.clone(), local }
+    }
+
+    /// The last path component (file name).
+    pub fn file_name(&self) -> &str {
+        self.path.filename().unwrap_or("")
+    }
+
+    /// The path of `self` relative to the prefix `base`, or the file name if `self` is not under `base`.
+    pub fn relative_to(&self, base: &Location) -> String {
+        match self.path.prefix_match(&base.path) {
+            Some(parts) => {
+                let rel: Vec<String> = parts.map(|p| p.as_ref().to_string()).collect();
+                if rel.is_empty() { self.file_name().to_string() } else { rel.join("/") }
+            }
+            None => self.file_name().to_string(),
+        }
+    }
+
+    /// The filesystem path, for local-disk locations.
+    pub fn local_path(&self) -> Option<&FsPath> {
+        self.local.as_deref()
+    }
+
+    /// Lists the objects at this location: the object itself if it is one, else every object under the
+    /// prefix (recursively), sorted by key so that every worker sees the same order.
+    pub fn list_objects(&self) -> Result<Vec<ObjectEntry>> {
+        if let Some(path) = &self.local {
+            return list_local(self, path);
+        }
+        if let Ok(meta) = block_on(self.store.head(&self.path)) {
+            return Ok(vec![ObjectEntry { location: self.clone(), size: meta.size }]);
+        }
+        let prefix = if self.path.as_ref().is_empty() { None } else { Some(&self.path) };
+        let metas: Vec<_> = block_on(self.store.list(prefix).try_collect::<Vec<_>>())
+            .map_err(|e| Error::store(self.to_string(), e))?;
+        let mut entries: Vec<ObjectEntry> = metas
+            .into_iter()
+            .map(|m| ObjectEntry {
+                location: Location { store: self.store.clone(), path: m.location, root: self.root.clone(), local: None },
+                size: m.size,
+            })
+            .collect();
+        entries.sort_by(|a, b| a.location.path.as_ref().cmp(b.location.path.as_ref()));
+        Ok(entries)
+    }
+
+    /// Whether an object exists here.
+    pub fn exists(&self) -> Result<bool> {
+        if let Some(path) = &self.local {
+            return Ok(path.is_file());
+        }
+        match block_on(self.store.head(&self.path)) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(Error::store(self.to_string(), e)),
+        }
+    }
+
+    /// Opens the object for streaming reads (memory stays bounded whatever the object's size).
+    pub fn open_read(&self) -> Result<Box<dyn Read + Send>> {
+        if let Some(path) = &self.local {
+            let file = std::fs::File::open(path).map_err(|e| Error::io(self.to_string(), e))?;
+            return Ok(Box::new(file));
+        }
+        let result = block_on(self.store.get(&self.path)).map_err(|e| Error::store(self.to_string(), e))?;
+        let stream = result.into_stream().map_err(std::io::Error::other);
+        let reader = tokio_util::io::StreamReader::new(stream);
+        Ok(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(reader, handle())))
+    }
+
+    /// Reads the whole object into memory (for small objects: manifests, models, recipes).
+    pub fn read_bytes(&self) -> Result<Bytes> {
+        if let Some(path) = &self.local {
+            return std::fs::read(path).map(Bytes::from).map_err(|e| Error::io(self.to_string(), e));
+        }
+        block_on(async { self.store.get(&self.path).await?.bytes().await })
+            .map_err(|e| Error::store(self.to_string(), e))
+    }
+
+    /// Writes a whole object at once (atomic on every store: readers see the old or the new object).
+    pub fn put_bytes(&self, bytes: impl Into<Bytes>) -> Result<()> {
+        block_on(self.store.put(&self.path, PutPayload::from(bytes.into())))
+            .map(|_| ())
+            .map_err(|e| Error::store(self.to_string(), e))
+    }
+
+    /// Uploads a local file to this location, streaming it (multipart for large files).
+    pub fn put_file(&self, file: &FsPath) -> Result<()> {
+        if let Some(target) = &self.local {
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
+            }
+            return std::fs::copy(file, target).map(|_| ()).map_err(|e| Error::io(self.to_string(), e));
+        }
+        let mut source = std::fs::File::open(file).map_err(|e| Error::io(file.display().to_string(), e))?;
+        let mut writer = object_store::buffered::BufWriter::with_capacity(self.store.clone(), self.path.clone(), 8 << 20);
+        let mut chunk = vec![0u8; 4 << 20];
+        let outcome: std::io::Result<()> = block_on(async {
+            use tokio::io::AsyncWriteExt;
+            loop {
+                let n = source.read(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                writer.write_all(&chunk[..n]).await?;
+            }
+            writer.shutdown().await
+        });
+        outcome.map_err(|e| Error::io(self.to_string(), e))
+    }
+
+    /// Moves this object to `target` (same store). Atomic on local disk; copy + delete on object stores,
+    /// where the copy itself appears atomically.
+    pub fn rename_to(&self, target: &Location) -> Result<()> {
+        if let (Some(from), Some(to)) = (&self.local, &target.local) {
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
+            }
+            return std::fs::rename(from, to).map_err(|e| Error::io(target.to_string(), e));
+        }
+        block_on(self.store.rename(&self.path, &target.path)).map_err(|e| Error::store(target.to_string(), e))
+    }
+
+    /// Deletes the object; a missing object is not an error.
+    pub fn delete(&self) -> Result<()> {
+        if let Some(path) = &self.local {
+            return match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(self.to_string(), e)),
+                _ => Ok(()),
+            };
+        }
+        match block_on(self.store.delete(&self.path)) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::store(self.to_string(), e)),
+        }
+    }
+
+    /// The underlying store and key, for readers that need the async API (Parquet).
+    pub fn object_store(&self) -> (Arc<dyn ObjectStore>, ObjectPath) {
+        (self.store.clone(), self.path.clone())
+    }
+}
+
+fn list_local(location: &Location, path: &FsPath) -> Result<Vec<ObjectEntry>> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(location.to_string(), e)),
+    };
+    if meta.is_file() {
+        return Ok(vec![ObjectEntry { location: location.clone(), size: meta.len() }]);
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(dir.display().to_string(), e))?;
+            let file_type = entry.file_type().map_err(|e| Error::io(entry.path().display().to_string(), e))?;
+            let entry_path = entry.path();
+            if file_type.is_dir() {
+                stack.push(entry_path);
+            } else if file_type.is_file() || file_type.is_symlink() {
+                let size = std::fs::metadata(&entry_path).map(|m| m.len()).unwrap_or(0);
+                files.push((entry_path, size));
+            }
+        }
+    }
+    let mut entries = Vec::with_capacity(files.len());
+    for (file, size) in files {
+        let rel = file.strip_prefix(path).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        entries.push(ObjectEntry { location: location.join(&rel), size });
+    }
+    entries.sort_by(|a, b| a.location.path.as_ref().cmp(b.location.path.as_ref()));
+    Ok(entries)
+}
+
+/// One store per `scheme://authority`, so that `memory://x` is the same store wherever it is named.
+fn cached_store(scheme: &str, authority: &str) -> std::result::Result<Arc<dyn ObjectStore>, String> {
+    static STORES: OnceLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> = OnceLock::new();
+    let key = format!("{scheme}://{authority}");
+    let mut stores = STORES.get_or_init(Default::default).lock().map_err(|_| "store registry poisoned".to_string())?;
+    if let Some(store) = stores.get(&key) {
+        return Ok(store.clone());
+    }
+    let store: Arc<dyn ObjectStore> = match scheme {
+        "memory" => Arc::new(object_store::memory::InMemory::new()),
+        "s3" | "s3a" => Arc::new(
+            object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(authority)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        "gs" => Arc::new(
+            object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_bucket_name(authority)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        "az" | "azure" | "abfs" | "abfss" => Arc::new(
+            object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_container_name(authority)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        other => return Err(format!("unsupported scheme '{other}' (use a path, file://, s3://, gs://, az:// or memory://)")),
+    };
+    stores.insert(key, store.clone());
+    Ok(store)
+}
+
+/// Counts bytes read through it (for progress and stats).
+pub struct CountingReader<R> {
+    inner: R,
+    count: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R> CountingReader<R> {
+    pub fn new(inner: R) -> Self {
+        CountingReader { inner, count: Default::default() }
+    }
+    /// A shared counter of the bytes read so far.
+    pub fn counter(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.count.clone()
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Lists every object under each of `inputs` (paths or URLs), keeping those `accept` likes, sorted and
+/// de-duplicated. Each entry comes with its path relative to the input it was found under.
+pub fn list_inputs(inputs: &[String], accept: impl Fn(&str) -> bool) -> Result<Vec<(ObjectEntry, String)>> {
+    let mut all = Vec::new();
+    for input in inputs {
+        let base = Location::parse(input)?;
+        let entries = base.list_objects()?;
+        let mut found = false;
+        for entry in entries {
+            let rel = entry.location.relative_to(&base);
+            // Skip sluice's own bookkeeping (manifests, temporaries, stats) when reading a stage's output.
+            if rel.split('/').any(|part| part.starts_with('_') || part.starts_with('.')) {
+                continue;
+            }
+            if accept(&rel) {
+                found = true;
+                all.push((entry, rel));
+            }
+        }
+        if !found {
+            return Err(Error::NoInput(input.clone()));
+        }
+    }
+    all.sort_by(|a, b| a.0.location.to_string().cmp(&b.0.location.to_string()));
+    all.dedup_by(|a, b| a.0.location.to_string() == b.0.location.to_string());
+    Ok(all)
+}
+
+// Keep the stream helpers in scope for the async closures above.
+#[allow(unused_imports)]
+use StreamExt as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_and_local_locations_behave_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        for root in [format!("memory://unit-{}", std::process::id()), dir.path().display().to_string()] {
+            let base = Location::parse(&root).unwrap();
+            base.join("b/two.txt").put_bytes(&b"2"[..]).unwrap();
+            base.join("a/one.txt").put_bytes(&b"one"[..]).unwrap();
+            let listed: Vec<(String, u64)> =
+                base.list_objects().unwrap().iter().map(|e| (e.location.relative_to(&base), e.size)).collect();
+            assert_eq!(listed, vec![("a/one.txt".to_string(), 3), ("b/two.txt".to_string(), 1)], "{root}");
+            let mut text = String::new();
+            base.join("a/one.txt").open_read().unwrap().read_to_string(&mut text).unwrap();
+            assert_eq!(text, "one");
+            base.join("a/one.txt").rename_to(&base.join("c/three.txt")).unwrap();
+            assert!(!base.join("a/one.txt").exists().unwrap());
+            assert_eq!(&base.join("c/three.txt").read_bytes().unwrap()[..], b"one");
+            base.join("c/three.txt").delete().unwrap();
+            base.join("c/three.txt").delete().unwrap(); // deleting twice is fine
+        }
+    }
+
+    #[test]
+    fn bad_locations_say_why() {
+        let err = Location::parse("s3:///key").unwrap_err().to_string();
+        assert!(err.contains("missing bucket"), "{err}");
+        let err = Location::parse("ftp://host/x").unwrap_err().to_string();
+        assert!(err.contains("unsupported scheme"), "{err}");
+    }
+}
