@@ -42,6 +42,10 @@ pub struct Document {
     pub language: Option<String>,
     /// Page title, when the extractor found one.
     pub title: Option<String>,
+    /// The page's meta description, when present.
+    pub description: Option<String>,
+    /// The page's canonical URL (`<link rel="canonical">`), when present.
+    pub canonical_url: Option<String>,
     /// Payload of the most recent `warcinfo` record before this document, as DCLM-Pool stores it.
     pub warcinfo: Option<String>,
     /// Source metadata: all WARC headers for crawled pages; the `metadata` object of JSONL input.

@@ -4,7 +4,7 @@
 //! |---|---|---|---|
 //! | `id` | Utf8 | no | stable id (see [`crate::document`]) |
 //! | `text` | Utf8 | no | |
-//! | `url`, `source`, `warc_record_id`, `warc_date`, `content_type`, `language`, `title`, `warcinfo` | Utf8 | yes | |
+//! | `url`, `source`, `warc_record_id`, `warc_date`, `content_type`, `language`, `title`, `description`, `canonical_url`, `warcinfo` | Utf8 | yes | |
 //! | `metadata`, `attributes`, `extra` | Utf8 | yes | a JSON object, null when empty |
 //!
 //! The JSON-object columns are plain strings so that any Parquet reader (DuckDB, pandas, DataFusion) can read
@@ -19,8 +19,18 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use crate::document::{Document, JsonMap};
 
 /// Optional string columns, in schema order after `id` and `text`.
-const OPTIONAL_COLUMNS: [&str; 8] =
-    ["url", "source", "warc_record_id", "warc_date", "content_type", "language", "title", "warcinfo"];
+const OPTIONAL_COLUMNS: [&str; 10] = [
+    "url",
+    "source",
+    "warc_record_id",
+    "warc_date",
+    "content_type",
+    "language",
+    "title",
+    "description",
+    "canonical_url",
+    "warcinfo",
+];
 /// JSON-object columns, in schema order after the optional strings.
 const JSON_COLUMNS: [&str; 3] = ["metadata", "attributes", "extra"];
 
@@ -40,7 +50,7 @@ pub fn document_schema() -> SchemaRef {
         .clone()
 }
 
-fn optional_fields(doc: &Document) -> [&Option<String>; 8] {
+fn optional_fields(doc: &Document) -> [&Option<String>; 10] {
     [
         &doc.url,
         &doc.source,
@@ -49,11 +59,13 @@ fn optional_fields(doc: &Document) -> [&Option<String>; 8] {
         &doc.content_type,
         &doc.language,
         &doc.title,
+        &doc.description,
+        &doc.canonical_url,
         &doc.warcinfo,
     ]
 }
 
-fn optional_fields_mut(doc: &mut Document) -> [&mut Option<String>; 8] {
+fn optional_fields_mut(doc: &mut Document) -> [&mut Option<String>; 10] {
     [
         &mut doc.url,
         &mut doc.source,
@@ -62,6 +74,8 @@ fn optional_fields_mut(doc: &mut Document) -> [&mut Option<String>; 8] {
         &mut doc.content_type,
         &mut doc.language,
         &mut doc.title,
+        &mut doc.description,
+        &mut doc.canonical_url,
         &mut doc.warcinfo,
     ]
 }

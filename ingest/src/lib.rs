@@ -1,1 +1,15 @@
-//! placeholder
+//! sluice-ingest: Common Crawl WARC/WET files to documents.
+//!
+//! The pipeline for one record, one module per step:
+//! [`warc`] (record framing that survives bad input) → [`http`] (lenient response parsing) →
+//! [`charset`] (BOM / header / meta / detection) → [`extract`] (HTML → text behind the [`Extractor`]
+//! trait) → [`stage`] (documents with DCLM-Pool's fields, every drop counted).
+
+pub mod charset;
+pub mod extract;
+pub mod http;
+pub mod stage;
+pub mod warc;
+
+pub use extract::{Extracted, Extractor, ExtractorKind};
+pub use stage::{IngestConfig, IngestStage};

@@ -2,7 +2,7 @@
 //!
 //! Reading: `text` is required; `id`, `url`, `source`, `warcinfo`, `metadata` and `attributes` map to the
 //! document fields of the same name, as do sluice's own `warc_record_id`, `warc_date`, `content_type`,
-//! `language` and `title`; any other top-level field is kept verbatim in `extra` and written back out, so a
+//! `language`, `title`, `description` and `canonical_url`; any other top-level field is kept verbatim in `extra` and written back out, so a
 //! DCLM-Pool or dolma file goes through sluice with its fields intact.
 //!
 //! Writing: `id` is omitted when it is the content-derived id (it is derived again on reading), so a file
@@ -209,6 +209,8 @@ pub fn document_from_json(value: Value) -> std::result::Result<Document, &'stati
         content_type: take_string(&mut map, "content_type"),
         language: take_string(&mut map, "language"),
         title: take_string(&mut map, "title"),
+        description: take_string(&mut map, "description"),
+        canonical_url: take_string(&mut map, "canonical_url"),
         warcinfo: take_string(&mut map, "warcinfo"),
         metadata: take_object(&mut map, "metadata")?,
         attributes: take_object(&mut map, "attributes")?,
@@ -235,6 +237,8 @@ pub fn document_to_json(doc: &Document) -> Value {
         ("content_type", &doc.content_type),
         ("language", &doc.language),
         ("title", &doc.title),
+        ("description", &doc.description),
+        ("canonical_url", &doc.canonical_url),
     ];
     for (key, value) in optional {
         if let Some(value) = value {

@@ -205,12 +205,16 @@ pub fn run_stage(
     let planned = plan_shards(listed);
     let mine: Vec<&PlannedShard> =
         planned.iter().enumerate().filter(|(i, _)| options.shard.owns(*i)).map(|(_, s)| s).collect();
+    remove_stale_temporaries(&output_root, &mine)?;
     let fingerprint = stage.fingerprint();
     progress.start(stage.name(), mine.len(), mine.iter().map(|s| s.entry.size).sum());
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.unwrap_or(0))
         .thread_name(|i| format!("sluice-worker-{i}"))
+        // HTML parsing and text walks recurse with nesting depth; a deep stack keeps pathological pages
+        // (tens of thousands of nested tags) from overflowing it.
+        .stack_size(256 << 20)
         .build()
         .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
     let outcomes: Vec<Result<(Manifest, bool)>> = pool.install(|| {
@@ -225,6 +229,9 @@ pub fn run_stage(
             .collect()
     });
     progress.finish();
+    if let Some(tmp_dir) = output_root.local_path().map(|p| p.join(manifest::TMP_DIR)) {
+        let _ = std::fs::remove_dir(tmp_dir); // only succeeds when empty: other workers may be writing
+    }
 
     let mut stats = StageStats {
         stage: stage.name().to_string(),
@@ -274,6 +281,19 @@ pub fn run_stage(
         });
     }
     Ok(StageReport { stats, stats_location: stats_location.to_string(), output: output_root.to_string() })
+}
+
+/// Deletes uncommitted outputs a killed run left behind for this worker's shards.
+fn remove_stale_temporaries(output_root: &Location, mine: &[&PlannedShard]) -> Result<()> {
+    let tmp_root = output_root.join(manifest::TMP_DIR);
+    for entry in tmp_root.list_objects()? {
+        let name = entry.location.file_name().to_string();
+        if mine.iter().any(|shard| name.starts_with(&format!("{}.", shard.key))) {
+            tracing::info!("removing uncommitted output {} of an earlier run", entry.location);
+            entry.location.delete()?;
+        }
+    }
+    Ok(())
 }
 
 /// Gives every input an output key; keys that would collide get a hash of the relative path appended.

@@ -85,6 +85,7 @@ impl Location {
 
     fn local(path: &FsPath) -> Result<Location> {
         let absolute = std::path::absolute(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        let absolute = normalize(&absolute);
         let path = ObjectPath::from_absolute_path(&absolute).map_err(|e| Error::Location {
             location: absolute.display().to_string(),
             reason: e.to_string(),
@@ -245,6 +246,22 @@ impl Location {
     }
 }
 
+/// Resolves `.` and `..` lexically (`/a/b/../c` → `/a/c`): object_store paths may not contain them.
+fn normalize(path: &FsPath) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn list_local(location: &Location, path: &FsPath) -> Result<Vec<ObjectEntry>> {
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
@@ -392,6 +409,12 @@ mod tests {
             base.join("c/three.txt").delete().unwrap();
             base.join("c/three.txt").delete().unwrap(); // deleting twice is fine
         }
+    }
+
+    #[test]
+    fn local_paths_are_normalised() {
+        let location = Location::parse("/tmp/a/../b/./c.txt").unwrap();
+        assert_eq!(location.local_path().unwrap(), FsPath::new("/tmp/b/c.txt"));
     }
 
     #[test]

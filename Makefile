@@ -1,0 +1,43 @@
+# sluice — the two commands a new user needs: `make demo` and `make test`.
+# Everything builds from crates.io with the Rust toolchain and a C compiler (for zstd); no system packages.
+
+CARGO ?= cargo
+# CI runs in a fresh clone each time: keep the build cache outside it so repeat runs are incremental.
+ifeq ($(CI),true)
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/sluice-target
+endif
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+SLUICE := $(TARGET_DIR)/debug/sluice
+DEMO_OUT := demo/out
+
+.PHONY: all build demo demo-clean test check-toolchain clean
+
+all: build
+
+check-toolchain:
+	@command -v $(CARGO) >/dev/null 2>&1 || { echo "cargo not found: install Rust from https://rustup.rs (rustc >= 1.94)"; exit 1; }
+	@command -v cc >/dev/null 2>&1 || { echo "no C compiler (cc) found: install gcc or clang (needed to build zstd)"; exit 1; }
+
+build: check-toolchain
+	$(CARGO) build --bin sluice
+
+## demo: run the bundled recipe on the bundled real WARC samples (re-running resumes: delete demo/out to redo)
+demo: build
+	$(SLUICE) run recipes/demo.yaml
+	@echo
+	@echo "First documents of the real Common Crawl excerpt:"
+	$(SLUICE) inspect $(DEMO_OUT)/1-ingest/CC-MAIN-2020-34-excerpt.parquet -n 2 --chars 300
+	@echo
+	@echo "Output: $(DEMO_OUT)/1-ingest (Parquet shards, _manifests/, _stats.json)"
+	@echo "Look inside: $(SLUICE) inspect $(DEMO_OUT)/1-ingest --json -n 1"
+
+demo-clean:
+	rm -rf $(DEMO_OUT)
+
+## test: every test (unit, end-to-end on bundled data, and on ../shared/data when it exists)
+test: check-toolchain
+	$(CARGO) test --workspace
+
+clean:
+	$(CARGO) clean
+	rm -rf $(DEMO_OUT)

@@ -1,0 +1,97 @@
+//! HTML → text extraction behind one [`Extractor`] trait, selected in the recipe by [`ExtractorKind`].
+//!
+//! * `article` (default): main-content extraction with `dom_smoothie` (a Readability.js port; F1 0.951 on
+//!   the ScrapingHub benchmark at ~2.8 ms/page, per `shared/spec/CRATES.md`) in its formatted-text mode
+//!   (paragraph breaks kept). Pages where no article is found fall back to the page text, so nothing is
+//!   lost to the extractor's judgement at ingest time; filters decide later.
+//! * `page`: the whole page's visible text (scripts, styles and templates removed), with block breaks.
+//!
+//! Both also return page metadata: title, `<html lang>`, meta description, canonical URL.
+
+mod article;
+mod metadata;
+mod page;
+
+use serde::{Deserialize, Serialize};
+
+pub use article::ArticleExtractor;
+pub use page::PageTextExtractor;
+
+/// Text and metadata extracted from one page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extracted {
+    pub text: String,
+    pub title: Option<String>,
+    /// `<html lang>` as written.
+    pub language: Option<String>,
+    pub description: Option<String>,
+    pub canonical_url: Option<String>,
+    /// True when the main-content extractor found nothing and the page text was used instead.
+    pub fell_back: bool,
+}
+
+/// Why extraction failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExtractError {
+    #[error("page has {0} elements, more than the limit of {1}")]
+    TooManyElements(usize, usize),
+    #[error("extraction failed: {0}")]
+    Failed(String),
+}
+
+/// An HTML-to-text extractor. Implementations are pure: same HTML and URL, same output.
+pub trait Extractor: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn extract(&self, html: &str, url: Option<&str>) -> Result<Extracted, ExtractError>;
+}
+
+/// The extractors a recipe can choose.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtractorKind {
+    #[default]
+    Article,
+    Page,
+}
+
+/// Limits every extractor honours, so one pathological page cannot stall a shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractLimits {
+    /// Pages with more elements than this are not run through main-content scoring (page text is used).
+    pub max_elements: usize,
+}
+
+impl Default for ExtractLimits {
+    fn default() -> Self {
+        ExtractLimits { max_elements: 100_000 }
+    }
+}
+
+impl ExtractorKind {
+    pub fn build(self, limits: ExtractLimits) -> Box<dyn Extractor> {
+        match self {
+            ExtractorKind::Article => Box::new(ArticleExtractor::new(limits)),
+            ExtractorKind::Page => Box::new(PageTextExtractor::new(limits)),
+        }
+    }
+}
+
+/// Collapses runs of blank lines to one and trims every line's trailing whitespace.
+pub(crate) fn tidy_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.trim().is_empty() {
+            blank_run += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank_run > 0 { "\n\n" } else { "\n" });
+        }
+        blank_run = 0;
+        out.push_str(line);
+    }
+    out
+}

@@ -1,0 +1,273 @@
+//! The ingest stage: WARC/WET files in, documents out.
+//!
+//! * `response` records: HTTP parse → keep HTML payloads (`WARC-Identified-Payload-Type`, else the HTTP
+//!   `Content-Type`, else a sniff of the bytes) → charset decode → main-content extraction → a document
+//!   with `text`, `url`, every WARC header in `metadata` and the latest `warcinfo` payload, as DCLM-Pool.
+//! * `conversion` records (WET): the text is the document.
+//! * `warcinfo` records are remembered for the documents that follow; other record types are counted.
+//!
+//! Every candidate record (response or conversion) becomes a document or a counted drop:
+//! `docs_in == docs_out + sum(drops)`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sluice_core::document::{content_id, record_id_to_doc_id};
+use sluice_core::runner::{DocumentSink, InputShard, ShardStats, Stage};
+use sluice_core::{Document, Result};
+
+use crate::charset::{decode_html, url_tld};
+use crate::extract::{ExtractError, ExtractLimits, Extracted, Extractor, ExtractorKind, PageTextExtractor};
+use crate::http::parse_response;
+use crate::warc::{read_warc, Limits, WarcEvent, WarcRecord};
+
+/// Parameters of the ingest stage (the `ingest:` step of a recipe).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Input WARC/WET files or folders (paths or URLs). Optional in a recipe step that follows another.
+    #[serde(skip_serializing)]
+    pub input: Vec<String>,
+    /// Where to write documents. Default: `<recipe output>/<step number>-ingest`.
+    #[serde(skip_serializing)]
+    pub output: Option<String>,
+    /// HTML extractor: `article` (main content) or `page` (all visible text).
+    pub extractor: ExtractorKind,
+    /// Pages with more elements skip main-content scoring and use the page text.
+    pub max_elements: usize,
+    /// HTML payloads larger than this many bytes are dropped as `html_too_large`.
+    pub max_html_bytes: u64,
+    /// Records larger than this many bytes are skipped as `record_too_large`.
+    pub max_record_bytes: u64,
+    /// The documents' `source`; default: the input file's path relative to its input folder.
+    pub source: Option<String>,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            input: Vec::new(),
+            output: None,
+            extractor: ExtractorKind::Article,
+            max_elements: ExtractLimits::default().max_elements,
+            max_html_bytes: 8 << 20,
+            max_record_bytes: 64 << 20,
+            source: None,
+        }
+    }
+}
+
+/// The ingest stage, built from its config.
+pub struct IngestStage {
+    config: IngestConfig,
+    extractor: Box<dyn Extractor>,
+    fallback: PageTextExtractor,
+}
+
+impl IngestStage {
+    pub fn new(config: IngestConfig) -> Self {
+        let limits = ExtractLimits { max_elements: config.max_elements };
+        IngestStage { extractor: config.extractor.build(limits), fallback: PageTextExtractor::new(limits), config }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits { max_record_bytes: self.config.max_record_bytes, ..Limits::default() }
+    }
+}
+
+/// What a shard's records share: where they came from and the latest `warcinfo`.
+struct ShardContext {
+    source: String,
+    warcinfo: Option<String>,
+}
+
+fn is_candidate(record_type: &str) -> bool {
+    record_type == "response" || record_type == "conversion"
+}
+
+impl Stage for IngestStage {
+    fn name(&self) -> &str {
+        "ingest"
+    }
+
+    fn fingerprint(&self) -> String {
+        serde_json::to_string(&self.config).unwrap_or_default()
+    }
+
+    fn accepts(&self, path: &str) -> bool {
+        let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+        name.contains(".warc") || name.contains(".wet") || name.ends_with(".arc") || name.ends_with(".arc.gz")
+    }
+
+    fn process(&self, input: &InputShard<'_>, out: &mut DocumentSink, stats: &mut ShardStats) -> Result<()> {
+        let reader = input.open_raw()?;
+        let mut context = ShardContext {
+            source: self.config.source.clone().unwrap_or_else(|| input.relative.clone()),
+            warcinfo: None,
+        };
+        let limits = self.limits();
+        read_warc(reader, &limits, &mut |event| match event {
+            WarcEvent::Problem(problem) => {
+                tracing::debug!("{}@{}: {} ({})", input.location, problem.offset, problem.kind.as_str(), problem.detail);
+                stats.error(problem.kind.as_str());
+                if problem.record_lost && problem.record_type.as_deref().is_some_and(is_candidate) {
+                    stats.docs_in += 1;
+                    stats.drop_doc(problem.kind.as_str());
+                }
+                Ok(())
+            }
+            WarcEvent::Record(record) => self.on_record(record, &mut context, out, stats),
+        })
+    }
+}
+
+impl IngestStage {
+    fn on_record(&self, record: WarcRecord, context: &mut ShardContext, out: &mut DocumentSink, stats: &mut ShardStats) -> Result<()> {
+        let record_type = record.record_type();
+        stats.count(&format!("records:{record_type}"), 1);
+        match record_type.as_str() {
+            "warcinfo" => {
+                context.warcinfo = Some(String::from_utf8_lossy(&record.block).trim().to_string());
+                Ok(())
+            }
+            "response" => {
+                stats.docs_in += 1;
+                match self.response_document(&record, context, stats) {
+                    Ok(doc) => out.push(doc),
+                    Err(reason) => {
+                        stats.drop_doc(reason);
+                        Ok(())
+                    }
+                }
+            }
+            "conversion" => {
+                stats.docs_in += 1;
+                match conversion_document(&record, context, stats) {
+                    Ok(doc) => out.push(doc),
+                    Err(reason) => {
+                        stats.drop_doc(reason);
+                        Ok(())
+                    }
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The document for a `response` record, or the reason it is dropped.
+    fn response_document(&self, record: &WarcRecord, context: &ShardContext, stats: &mut ShardStats) -> Result<Document, &'static str> {
+        let response = parse_response(&record.block, self.config.max_html_bytes).map_err(|_| "not_http")?;
+        stats.count(&format!("http_status:{}xx", response.status / 100), 1);
+        if !is_html(record, &response.mime_type(), &response.payload) {
+            return Err("not_html");
+        }
+        if response.payload.len() as u64 > self.config.max_html_bytes {
+            return Err("html_too_large");
+        }
+        let url = record.target_uri();
+        let decoded = decode_html(&response.payload, response.header("Content-Type"), url.and_then(url_tld));
+        stats.count(&format!("charset:{}", decoded.encoding.name().to_ascii_lowercase()), 1);
+        stats.count(&format!("charset_from:{}", decoded.source.as_str()), 1);
+        if decoded.had_errors {
+            stats.error("invalid_bytes_replaced");
+        }
+        if decoded.unknown_label.is_some() {
+            stats.error("unknown_charset_label");
+        }
+        let extracted = self.extract(&decoded.text, url, stats)?;
+        if extracted.text.trim().is_empty() {
+            return Err("empty_text");
+        }
+        let mut doc = base_document(record, context, extracted.text);
+        doc.content_type = response.mime_type();
+        doc.language = extracted.language;
+        doc.title = extracted.title;
+        doc.description = extracted.description;
+        doc.canonical_url = extracted.canonical_url;
+        doc.attributes.insert("http_status".into(), Value::from(response.status));
+        doc.attributes.insert("charset".into(), Value::from(decoded.encoding.name()));
+        Ok(doc)
+    }
+
+    /// Extracts text; a panic inside the extractor is caught and counted, never fatal.
+    fn extract(&self, html: &str, url: Option<&str>, stats: &mut ShardStats) -> Result<Extracted, &'static str> {
+        let attempt = catch_unwind(AssertUnwindSafe(|| self.extractor.extract(html, url)));
+        let result = match attempt {
+            Ok(Err(ExtractError::TooManyElements(..))) => {
+                stats.error("extract_element_limit");
+                catch_unwind(AssertUnwindSafe(|| self.fallback.extract(html, url))).map_err(|_| "extract_panicked")?
+            }
+            Ok(result) => result,
+            Err(_) => return Err("extract_panicked"),
+        };
+        match result {
+            Ok(extracted) => {
+                if extracted.fell_back {
+                    stats.count("extract_fallback_page_text", 1);
+                }
+                Ok(extracted)
+            }
+            Err(_) => Err("extract_failed"),
+        }
+    }
+}
+
+/// Whether a response's payload is HTML: by `WARC-Identified-Payload-Type`, else the HTTP `Content-Type`,
+/// else by sniffing the first bytes.
+fn is_html(record: &WarcRecord, http_mime: &Option<String>, payload: &[u8]) -> bool {
+    let html_mime = |m: &str| {
+        let m = m.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        m == "text/html" || m == "application/xhtml+xml"
+    };
+    if let Some(identified) = record.header("WARC-Identified-Payload-Type").filter(|v| !v.is_empty()) {
+        return html_mime(identified);
+    }
+    if let Some(mime) = http_mime {
+        return html_mime(mime);
+    }
+    let head = payload[..payload.len().min(1024)].to_ascii_lowercase();
+    memchr::memmem::find(&head, b"<html").is_some() || memchr::memmem::find(&head, b"<!doctype html").is_some()
+}
+
+/// The document for a WET `conversion` record.
+fn conversion_document(record: &WarcRecord, context: &ShardContext, stats: &mut ShardStats) -> Result<Document, &'static str> {
+    let text = match std::str::from_utf8(&record.block) {
+        Ok(text) => text.to_string(),
+        Err(_) => {
+            stats.error("invalid_bytes_replaced");
+            String::from_utf8_lossy(&record.block).into_owned()
+        }
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err("empty_text");
+    }
+    let mut doc = base_document(record, context, text);
+    doc.content_type = record.header("Content-Type").map(|c| c.to_ascii_lowercase());
+    Ok(doc)
+}
+
+/// Fields every ingested document has: id, url, WARC ids, metadata (all WARC headers), warcinfo.
+fn base_document(record: &WarcRecord, context: &ShardContext, text: String) -> Document {
+    let url = record.target_uri().map(str::to_string);
+    let record_id = record.header("WARC-Record-ID").map(str::to_string);
+    let id = match &record_id {
+        Some(rid) => record_id_to_doc_id(rid),
+        None => content_id(url.as_deref(), &text),
+    };
+    let mut doc = Document {
+        id,
+        text,
+        url,
+        source: Some(context.source.clone()),
+        warc_record_id: record_id,
+        warc_date: record.header("WARC-Date").map(str::to_string),
+        warcinfo: context.warcinfo.clone(),
+        ..Default::default()
+    };
+    for (name, value) in &record.headers {
+        doc.metadata.insert(name.clone(), Value::String(value.clone()));
+    }
+    doc
+}

@@ -1,0 +1,122 @@
+//! The command line: every flag is defined here, with its documentation (`--help` is the manual).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use sluice_core::format::Format;
+use sluice_core::runner::{run_stage, RunOptions, ShardSpec};
+use sluice_ingest::{ExtractorKind, IngestConfig, IngestStage};
+
+use crate::progress::BarProgress;
+
+/// sluice turns raw Common Crawl into LLM pretraining data: ingest WARC/WET, filter, dedup, mix,
+/// tokenize — each stage a resumable, shardable batch job over local disk or s3://, gs://, az://.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output (-v info, -vv debug). The SLUICE_LOG variable (e.g. `sluice_ingest=debug`) overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// No progress bars and only errors in the log.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a recipe: a YAML file listing stages and their parameters (see recipes/).
+    Run(RunArgs),
+    /// Ingest WARC/WET files (or folders of them) into documents.
+    Ingest(IngestArgs),
+    /// Show the documents, schema or counts of a Parquet or JSONL shard (or a folder of shards).
+    Inspect(crate::inspect::InspectArgs),
+}
+
+/// Options every stage run takes.
+#[derive(Debug, Clone, Args)]
+pub struct JobArgs {
+    /// Process only part i of N of the inputs (sorted, dealt round-robin), e.g. `--shard 3/16`.
+    /// A Kubernetes Indexed Job passes `--shard $(JOB_COMPLETION_INDEX)/N`.
+    #[arg(long, value_name = "i/N", default_value = "0/1")]
+    pub shard: ShardSpec,
+    /// Input shards processed at once (default: one per core). Output does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Redo shards that are already committed instead of skipping them.
+    #[arg(long)]
+    pub no_resume: bool,
+}
+
+impl JobArgs {
+    pub fn options(&self, format: Format) -> RunOptions {
+        RunOptions { shard: self.shard, threads: self.threads, format, resume: !self.no_resume }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The recipe file.
+    pub recipe: PathBuf,
+    /// Write under this location instead of the recipe's `output`.
+    #[arg(long, value_name = "DIR|URL")]
+    pub output: Option<String>,
+    /// Run only this stage (its 1-based position in the recipe, or its name if unique). With --shard, run
+    /// one stage at a time across all workers: a stage reads everything the previous one wrote.
+    #[arg(long, value_name = "N|NAME")]
+    pub stage: Option<String>,
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// WARC/WET files or folders (paths or s3://, gs://, az:// URLs).
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Where to write the documents (a folder or URL prefix).
+    #[arg(short, long, value_name = "DIR|URL")]
+    pub output: String,
+    /// HTML extractor: `article` (main content) or `page` (all visible text).
+    #[arg(long, value_enum, default_value = "article")]
+    pub extractor: ExtractorArg,
+    /// Output format: parquet, jsonl, jsonl.gz or jsonl.zst.
+    #[arg(long, default_value = "parquet")]
+    pub format: Format,
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExtractorArg {
+    Article,
+    Page,
+}
+
+impl From<ExtractorArg> for ExtractorKind {
+    fn from(arg: ExtractorArg) -> Self {
+        match arg {
+            ExtractorArg::Article => ExtractorKind::Article,
+            ExtractorArg::Page => ExtractorKind::Page,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Run(args) => crate::recipe::run_recipe_file(&args, quiet),
+        Command::Ingest(args) => {
+            let config = IngestConfig { extractor: args.extractor.into(), ..IngestConfig::default() };
+            let stage = IngestStage::new(config);
+            let progress = BarProgress::new(quiet);
+            let report = run_stage(&stage, &args.inputs, &args.output, &args.job.options(args.format), &progress)
+                .with_context(|| format!("ingest into {} failed", args.output))?;
+            crate::summary::print_stage_summary(&report);
+            Ok(())
+        }
+        Command::Inspect(args) => crate::inspect::inspect(&args),
+    }
+}

@@ -1,0 +1,104 @@
+//! `sluice inspect`: look inside document shards.
+
+use anyhow::{bail, Result};
+use clap::Args;
+use sluice_core::format::{document_to_json, open_reader, Format};
+use sluice_core::schema::document_schema;
+use sluice_core::store::Location;
+use sluice_core::Document;
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A Parquet or JSONL(.gz/.zst) shard, or a folder (or URL prefix) of them.
+    pub path: String,
+    /// Documents to show.
+    #[arg(short = 'n', long, default_value_t = 3)]
+    pub limit: usize,
+    /// Print only the document count.
+    #[arg(long)]
+    pub count: bool,
+    /// Print the schema.
+    #[arg(long)]
+    pub schema: bool,
+    /// Print documents as full JSON lines (all fields, whole text).
+    #[arg(long)]
+    pub json: bool,
+    /// Characters of text to show per document (summary view).
+    #[arg(long, default_value_t = 400)]
+    pub chars: usize,
+}
+
+pub fn inspect(args: &InspectArgs) -> Result<()> {
+    if args.schema {
+        println!("{:#?}", document_schema());
+        return Ok(());
+    }
+    let base = Location::parse(&args.path)?;
+    let files: Vec<Location> = base
+        .list_objects()?
+        .into_iter()
+        .map(|e| e.location)
+        .filter(|l| Format::from_path(l.file_name()).is_some() && !l.relative_to(&base).split('/').any(|p| p.starts_with('_')))
+        .collect();
+    if files.is_empty() {
+        bail!("no Parquet or JSONL document files at {}", args.path);
+    }
+    let mut total = 0u64;
+    let mut shown = 0usize;
+    for file in &files {
+        let mut reader = open_reader(file)?;
+        let mut in_file = 0u64;
+        while let Some(batch) = reader.next_batch()? {
+            in_file += batch.len() as u64;
+            for doc in batch {
+                if args.count || shown >= args.limit {
+                    continue;
+                }
+                shown += 1;
+                if args.json {
+                    println!("{}", document_to_json(&doc));
+                } else {
+                    print_summary(&doc, args.chars);
+                }
+            }
+        }
+        let skipped: u64 = reader.skipped().values().sum();
+        if files.len() > 1 || args.count {
+            let note = if skipped > 0 { format!(" ({skipped} unreadable records skipped)") } else { String::new() };
+            eprintln!("{file}: {in_file} documents{note}");
+        }
+        total += in_file;
+    }
+    if args.count {
+        println!("{total}");
+    } else if !args.json {
+        println!("— {total} documents in {} file(s)", files.len());
+    }
+    Ok(())
+}
+
+fn print_summary(doc: &Document, chars: usize) {
+    println!("── {}", doc.id);
+    let fields = [
+        ("url", &doc.url),
+        ("title", &doc.title),
+        ("language", &doc.language),
+        ("content_type", &doc.content_type),
+        ("warc_date", &doc.warc_date),
+        ("source", &doc.source),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            println!("   {name}: {value}");
+        }
+    }
+    let text: String = doc.text.chars().take(chars).collect();
+    let more = if doc.text.chars().count() > chars { " …" } else { "" };
+    println!("   text ({} chars):", doc.text.chars().count());
+    for line in text.lines() {
+        println!("   │ {line}");
+    }
+    if !more.is_empty() {
+        println!("   │ …");
+    }
+}

@@ -1,0 +1,193 @@
+//! Recipes: YAML files that list stages with their parameters, run in order by `sluice run`.
+//!
+//! ```yaml
+//! name: demo
+//! output: out/demo            # each stage writes to <output>/<position>-<stage> unless it says `output:`
+//! format: parquet             # parquet (default), jsonl, jsonl.gz or jsonl.zst
+//! stages:
+//!   - ingest:
+//!       input: [demo/warc]    # the first stage needs an input; later ones read the previous output
+//!       extractor: article
+//! ```
+//!
+//! Relative paths are relative to the directory `sluice` runs in. Unknown stages and fields, and values of
+//! the wrong type, are errors that name the file, line and column.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use sluice_core::format::Format;
+use sluice_core::recipe::load_yaml;
+use sluice_core::runner::{run_stage, Stage};
+use sluice_ingest::{IngestConfig, IngestStage};
+
+use crate::cli::RunArgs;
+use crate::progress::BarProgress;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// A short name for the pipeline.
+    pub name: String,
+    /// What the recipe is for (free text).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Root location of the outputs.
+    pub output: String,
+    /// Format of every stage's output.
+    #[serde(default = "default_format")]
+    pub format: Format,
+    /// The stages, in order.
+    pub stages: Vec<StageSpec>,
+}
+
+fn default_format() -> Format {
+    Format::Parquet
+}
+
+/// One stage of a recipe: a single-key map from the stage name to its parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum StageSpec {
+    /// WARC/WET → documents (`sluice-ingest`).
+    Ingest(IngestConfig),
+}
+
+/// A stage ready to run, with its resolved input and output.
+struct PlannedStage {
+    position: usize,
+    stage: Box<dyn Stage>,
+    input: Vec<String>,
+    output: String,
+}
+
+impl StageSpec {
+    fn name(&self) -> &'static str {
+        match self {
+            StageSpec::Ingest(_) => "ingest",
+        }
+    }
+
+    fn io(&self) -> (&[String], Option<&str>) {
+        match self {
+            StageSpec::Ingest(c) => (&c.input, c.output.as_deref()),
+        }
+    }
+
+    fn build(&self) -> Box<dyn Stage> {
+        match self {
+            StageSpec::Ingest(c) => Box::new(IngestStage::new(c.clone())),
+        }
+    }
+}
+
+/// Loads a recipe and checks what serde cannot: the stage list and the first stage's input.
+pub fn load_recipe(path: &Path) -> Result<Recipe> {
+    let recipe: Recipe = load_yaml(path)?;
+    if recipe.stages.is_empty() {
+        bail!("{}: the recipe has no stages", path.display());
+    }
+    if recipe.stages[0].io().0.is_empty() {
+        bail!("{}: stage 1 ({}) needs an `input`", path.display(), recipe.stages[0].name());
+    }
+    Ok(recipe)
+}
+
+fn plan(recipe: &Recipe, output_root: &str) -> Vec<PlannedStage> {
+    let mut planned: Vec<PlannedStage> = Vec::new();
+    for (i, spec) in recipe.stages.iter().enumerate() {
+        let (input, output) = spec.io();
+        let input = if input.is_empty() {
+            vec![planned.last().map(|p| p.output.clone()).unwrap_or_default()]
+        } else {
+            input.to_vec()
+        };
+        let output = output
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{}/{}-{}", output_root.trim_end_matches('/'), i + 1, spec.name()));
+        planned.push(PlannedStage { position: i + 1, stage: spec.build(), input, output });
+    }
+    planned
+}
+
+/// `sluice run`.
+pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
+    let recipe = load_recipe(&args.recipe)?;
+    let output_root = args.output.clone().unwrap_or_else(|| recipe.output.clone());
+    let stages = plan(&recipe, &output_root);
+    let selected: Vec<&PlannedStage> = match &args.stage {
+        None => stages.iter().collect(),
+        Some(wanted) => {
+            let matches: Vec<&PlannedStage> = stages
+                .iter()
+                .filter(|s| s.position.to_string() == *wanted || s.stage.name() == wanted)
+                .collect();
+            if matches.len() != 1 {
+                bail!("--stage {wanted}: expected one stage's position (1..={}) or unique name", stages.len());
+            }
+            matches
+        }
+    };
+    println!("recipe {} ({} stages) → {}", recipe.name, stages.len(), output_root);
+    if let Some(description) = &recipe.description {
+        println!("  {description}");
+    }
+    for planned in selected {
+        let progress = BarProgress::new(quiet);
+        let report = run_stage(planned.stage.as_ref(), &planned.input, &planned.output, &args.job.options(recipe.format), &progress)
+            .with_context(|| format!("stage {} ({}) of {} failed", planned.position, planned.stage.name(), args.recipe.display()))?;
+        crate::summary::print_stage_summary(&report);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.yaml");
+        std::fs::write(&path, text).unwrap();
+        format!("{:#}", load_recipe(&path).unwrap_err())
+    }
+
+    #[test]
+    fn the_bundled_recipes_load() {
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/recipes")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                load_recipe(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            }
+        }
+    }
+
+    #[test]
+    fn broken_recipes_say_where() {
+        let base = "name: t\noutput: out\nstages:\n  - ingest:\n      input: [x]\n";
+        let err = error_of(&format!("{base}      extracter: page\n"));
+        assert!(err.contains("r.yaml:6:") && err.contains("extracter"), "{err}");
+        let err = error_of(&format!("{base}      max_html_bytes: lots\n"));
+        assert!(err.contains("r.yaml:6:"), "{err}");
+        let err = error_of("name: t\noutput: out\nstages:\n  - ingets: {}\n");
+        assert!(err.contains("r.yaml:4:") && err.contains("ingets"), "{err}");
+        let err = error_of("name: t\noutput: out\nstages:\n  - ingest: {}\n");
+        assert!(err.contains("stage 1 (ingest) needs an `input`"), "{err}");
+        let err = error_of("name: t\noutput: out\nformat: csv\nstages: []\n");
+        assert!(err.contains("r.yaml:3:") && err.contains("csv"), "{err}");
+    }
+
+    #[test]
+    fn later_stages_read_the_previous_output() {
+        let recipe: Recipe = sluice_core::recipe::parse_yaml(
+            Path::new("r.yaml"),
+            "name: t\noutput: out/x/\nstages:\n  - ingest: {input: [a]}\n  - ingest: {}\n",
+        )
+        .unwrap();
+        let planned = plan(&recipe, &recipe.output);
+        assert_eq!(planned[0].output, "out/x/1-ingest");
+        assert_eq!(planned[1].input, vec!["out/x/1-ingest".to_string()]);
+        assert_eq!(planned[1].output, "out/x/2-ingest");
+    }
+}

@@ -1,0 +1,95 @@
+//! Helpers shared by the end-to-end tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/data`, when it exists (CI has it; a fresh clone alone does not).
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = repo().join("../shared/data");
+    dir.is_dir().then_some(dir)
+}
+
+/// Prints why a test did nothing; use as `let Some(data) = shared_or_skip("name") else { return };`.
+pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
+    let found = shared_data();
+    if found.is_none() {
+        eprintln!("SKIPPED {test}: ../shared/data not found (it holds the larger real data sets)");
+    }
+    found
+}
+
+pub fn demo_warc() -> PathBuf {
+    repo().join("demo/warc")
+}
+
+pub fn edge_cases() -> PathBuf {
+    repo().join("tests/data/warc_edge")
+}
+
+/// Runs the sluice binary.
+pub fn sluice(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sluice")).args(args).arg("--quiet").output().expect("run sluice")
+}
+
+/// Runs the sluice binary and insists it succeeds; returns stdout.
+pub fn sluice_ok(args: &[&str]) -> String {
+    let out = sluice(args);
+    assert!(out.status.success(), "sluice {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every file under `dir` (relative path → bytes), leaving out `_stats*` (timings differ run to run).
+pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+            if rel.starts_with("_stats") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// The manifests of a stage output, by output shard name.
+pub fn manifests(dir: &Path) -> BTreeMap<String, serde_json::Value> {
+    let mut all = BTreeMap::new();
+    let manifest_dir = dir.join("_manifests");
+    for entry in std::fs::read_dir(&manifest_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        all.insert(value["output"].as_str().unwrap().to_string(), value);
+    }
+    all
+}
+
+/// Counter `name` of a manifest's stats (0 when absent).
+pub fn stat(manifest: &serde_json::Value, map: &str, name: &str) -> u64 {
+    manifest["stats"][map][name].as_u64().unwrap_or(0)
+}
+
+/// Asserts that every document a shard saw is accounted for.
+pub fn assert_accounted(manifest: &serde_json::Value) {
+    let stats = &manifest["stats"];
+    let dropped: u64 = stats["drops"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(
+        stats["docs_in"].as_u64().unwrap(),
+        stats["docs_out"].as_u64().unwrap() + dropped,
+        "docs_in != docs_out + drops in {manifest}"
+    );
+}
