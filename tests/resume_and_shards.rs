@@ -15,8 +15,16 @@ fn ingest(input: &Path, output: &Path, extra: &[&str]) {
     sluice_ok(&args);
 }
 
+/// Committed shards: finished manifests (not the temporaries of a write in progress).
 fn committed(output: &Path) -> usize {
-    std::fs::read_dir(output.join("_manifests")).map(|d| d.count()).unwrap_or(0)
+    let Ok(entries) = std::fs::read_dir(output.join("_manifests")) else { return 0 };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.ends_with(".json") && !name.starts_with('.')
+        })
+        .count()
 }
 
 #[test]

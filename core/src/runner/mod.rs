@@ -283,7 +283,8 @@ pub fn run_stage(
     Ok(StageReport { stats, stats_location: stats_location.to_string(), output: output_root.to_string() })
 }
 
-/// Deletes uncommitted outputs a killed run left behind for this worker's shards.
+/// Deletes uncommitted outputs a killed run left behind for this worker's shards, and half-written
+/// manifests of an interrupted local write.
 fn remove_stale_temporaries(output_root: &Location, mine: &[&PlannedShard]) -> Result<()> {
     let tmp_root = output_root.join(manifest::TMP_DIR);
     for entry in tmp_root.list_objects()? {
@@ -291,6 +292,13 @@ fn remove_stale_temporaries(output_root: &Location, mine: &[&PlannedShard]) -> R
         if mine.iter().any(|shard| name.starts_with(&format!("{}.", shard.key))) {
             tracing::info!("removing uncommitted output {} of an earlier run", entry.location);
             entry.location.delete()?;
+        }
+    }
+    if let Some(manifest_dir) = output_root.join(manifest::MANIFEST_DIR).local_path() {
+        for entry in std::fs::read_dir(manifest_dir).into_iter().flatten().flatten() {
+            if crate::store::is_local_temporary(&entry.file_name().to_string_lossy()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
     Ok(())

@@ -184,6 +184,9 @@ impl Location {
 
     /// Writes a whole object at once (atomic on every store: readers see the old or the new object).
     pub fn put_bytes(&self, bytes: impl Into<Bytes>) -> Result<()> {
+        if let Some(target) = &self.local {
+            return write_local_atomically(target, &bytes.into()).map_err(|e| Error::io(self.to_string(), e));
+        }
         block_on(self.store.put(&self.path, PutPayload::from(bytes.into())))
             .map(|_| ())
             .map_err(|e| Error::store(self.to_string(), e))
@@ -244,6 +247,25 @@ impl Location {
     pub fn object_store(&self) -> (Arc<dyn ObjectStore>, ObjectPath) {
         (self.store.clone(), self.path.clone())
     }
+}
+
+/// Prefix of the temporary files behind local atomic writes; a killed process may leave them behind, and
+/// the stage runner removes them (see [`is_local_temporary`]).
+const LOCAL_TMP_PREFIX: &str = ".sluice-tmp-";
+
+/// Whether a file name is a temporary left by an interrupted local write.
+pub fn is_local_temporary(file_name: &str) -> bool {
+    file_name.starts_with(LOCAL_TMP_PREFIX)
+}
+
+/// Writes `bytes` to a temporary file beside `target`, then renames it into place.
+fn write_local_atomically(target: &FsPath, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let parent = target.parent().unwrap_or(FsPath::new("/"));
+    std::fs::create_dir_all(parent)?;
+    let mut tmp = tempfile::Builder::new().prefix(LOCAL_TMP_PREFIX).tempfile_in(parent)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(target).map(|_| ()).map_err(|e| e.error)
 }
 
 /// Resolves `.` and `..` lexically (`/a/b/../c` → `/a/c`): object_store paths may not contain them.

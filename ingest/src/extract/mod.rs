@@ -11,6 +11,7 @@
 mod article;
 mod metadata;
 mod page;
+pub mod score;
 
 use serde::{Deserialize, Serialize};
 
