@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use sluice_core::format::{document_to_json, open_reader, Format};
+use sluice_core::format::{document_to_json, open_reader, parquet_file_schema, Format};
 use sluice_core::schema::document_schema;
 use sluice_core::store::Location;
 use sluice_core::Document;
@@ -17,7 +17,7 @@ pub struct InspectArgs {
     /// Print only the document count.
     #[arg(long)]
     pub count: bool,
-    /// Print the schema.
+    /// Print the schema (of the first file: a Parquet file's own schema; JSONL maps into sluice's).
     #[arg(long)]
     pub schema: bool,
     /// Print documents as full JSON lines (all fields, whole text).
@@ -29,10 +29,6 @@ pub struct InspectArgs {
 }
 
 pub fn inspect(args: &InspectArgs) -> Result<()> {
-    if args.schema {
-        println!("{:#?}", document_schema());
-        return Ok(());
-    }
     let base = Location::parse(&args.path)?;
     let files: Vec<Location> = base
         .list_objects()?
@@ -42,6 +38,19 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         .collect();
     if files.is_empty() {
         bail!("no Parquet or JSONL document files at {}", args.path);
+    }
+    if args.schema {
+        let first = &files[0];
+        let schema = match Format::from_path(first.file_name()) {
+            Some(Format::Parquet) => parquet_file_schema(first)?,
+            _ => document_schema(), // JSONL lines are read into the document schema
+        };
+        println!("{first}:");
+        for field in schema.fields() {
+            let null = if field.is_nullable() { "" } else { " not null" };
+            println!("  {}: {}{null}", field.name(), field.data_type());
+        }
+        return Ok(());
     }
     let mut total = 0u64;
     let mut shown = 0usize;

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::store::Location;
 
 pub use jsonl::{document_from_json, document_to_json};
+pub use parquet::parquet_file_schema;
 
 /// Documents per batch when reading.
 pub const READ_BATCH_ROWS: usize = 1024;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 
-use arrow_array::RecordBatch;
+use arrow_array::{RecordBatch, RecordBatchReader};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -69,6 +69,11 @@ impl DocumentReader for ParquetReader {
     fn repaired(&self) -> &BTreeMap<String, u64> {
         &self.none
     }
+}
+
+/// The Arrow schema stored in a Parquet file (which may not be sluice's own).
+pub fn parquet_file_schema(location: &Location) -> Result<arrow_schema::SchemaRef> {
+    Ok(ParquetReader::open(location)?.batches.schema())
 }
 
 pub struct ParquetWriter {

@@ -220,7 +220,11 @@ pub fn run_stage(
     let outcomes: Vec<Result<(Manifest, bool)>> = pool.install(|| {
         mine.par_iter()
             .map(|shard| {
-                let outcome = run_shard(stage, shard, &output_root, &fingerprint, options, progress);
+                // A bug that panics on one shard fails that shard, not the whole job.
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_shard(stage, shard, &output_root, &fingerprint, options, progress)
+                }))
+                .unwrap_or_else(|panic| Err(Error::Other(format!("panicked: {}", panic_message(&panic)))));
                 if let Ok((_, resumed)) = &outcome {
                     progress.shard_done(&shard.key, *resumed);
                 }
@@ -448,6 +452,14 @@ fn hash_file(path: &std::path::Path) -> Result<(u64, String)> {
         total += n as u64;
     }
     Ok((total, format!("{:016x}", hasher.digest())))
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// User + system CPU seconds used by this process so far.
