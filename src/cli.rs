@@ -79,7 +79,8 @@ pub struct IngestArgs {
     /// Where to write the documents (a folder or URL prefix).
     #[arg(short, long, value_name = "DIR|URL")]
     pub output: String,
-    /// HTML extractor: `article` (main content) or `page` (all visible text).
+    /// HTML extractor: `article` (main content), `page` (all visible text) or `resiliparse` (DCLM-Pool's
+    /// extractor: resiliparse's extract_plain_text(main_content=True)).
     #[arg(long, value_enum, default_value = "article")]
     pub extractor: ExtractorArg,
     /// Output format: parquet, jsonl, jsonl.gz or jsonl.zst.
@@ -93,6 +94,7 @@ pub struct IngestArgs {
 pub enum ExtractorArg {
     Article,
     Page,
+    Resiliparse,
 }
 
 impl From<ExtractorArg> for ExtractorKind {
@@ -100,6 +102,7 @@ impl From<ExtractorArg> for ExtractorKind {
         match arg {
             ExtractorArg::Article => ExtractorKind::Article,
             ExtractorArg::Page => ExtractorKind::Page,
+            ExtractorArg::Resiliparse => ExtractorKind::Resiliparse,
         }
     }
 }

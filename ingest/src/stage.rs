@@ -32,10 +32,12 @@ pub struct IngestConfig {
     /// Where to write documents. Default: `<recipe output>/<step number>-ingest`.
     #[serde(skip_serializing)]
     pub output: Option<String>,
-    /// HTML extractor: `article` (main content) or `page` (all visible text).
+    /// HTML extractor: `article` (main content), `page` (all visible text) or `resiliparse` (DCLM-Pool's).
     pub extractor: ExtractorKind,
-    /// Pages with more elements skip main-content scoring and use the page text.
+    /// Pages with more elements than this, or nesting deeper than `max_depth`, are not parsed into a DOM:
+    /// their tag-stripped text is used (counted as `extract_element_limit` / `extract_depth_limit`).
     pub max_elements: usize,
+    pub max_depth: usize,
     /// HTML payloads larger than this many bytes are dropped as `html_too_large`.
     pub max_html_bytes: u64,
     /// Records larger than this many bytes are skipped as `record_too_large`.
@@ -51,6 +53,7 @@ impl Default for IngestConfig {
             output: None,
             extractor: ExtractorKind::Article,
             max_elements: ExtractLimits::default().max_elements,
+            max_depth: ExtractLimits::default().max_depth,
             max_html_bytes: 8 << 20,
             max_record_bytes: 64 << 20,
             source: None,
@@ -67,7 +70,7 @@ pub struct IngestStage {
 
 impl IngestStage {
     pub fn new(config: IngestConfig) -> Self {
-        let limits = ExtractLimits { max_elements: config.max_elements };
+        let limits = ExtractLimits { max_elements: config.max_elements, max_depth: config.max_depth };
         IngestStage { extractor: config.extractor.build(limits), fallback: PageTextExtractor::new(limits), config }
     }
 
@@ -194,8 +197,8 @@ impl IngestStage {
     fn extract(&self, html: &str, url: Option<&str>, stats: &mut ShardStats) -> Result<Extracted, &'static str> {
         let attempt = catch_unwind(AssertUnwindSafe(|| self.extractor.extract(html, url)));
         let result = match attempt {
-            Ok(Err(ExtractError::TooManyElements(..))) => {
-                stats.error("extract_element_limit");
+            Ok(Err(limit @ (ExtractError::TooManyElements(..) | ExtractError::TooDeep(..)))) => {
+                stats.error(if matches!(limit, ExtractError::TooDeep(..)) { "extract_depth_limit" } else { "extract_element_limit" });
                 catch_unwind(AssertUnwindSafe(|| self.fallback.extract(html, url))).map_err(|_| "extract_panicked")?
             }
             Ok(result) => result,

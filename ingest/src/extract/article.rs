@@ -27,6 +27,7 @@ impl Extractor for ArticleExtractor {
     }
 
     fn extract(&self, html: &str, url: Option<&str>) -> Result<Extracted, ExtractError> {
+        self.limits.check(html)?;
         let doc = Document::from(html);
         let mut out = Extracted::default();
         read_metadata(&doc, &mut out);
@@ -87,8 +88,8 @@ mod tests {
     #[test]
     fn element_limits_bound_the_work() {
         let html = format!("<html><body>{}</body></html>", "<div>x</div>".repeat(500));
-        let limits = ExtractLimits { max_elements: 100 };
+        let limits = ExtractLimits { max_elements: 100, ..ExtractLimits::default() };
         let err = ArticleExtractor::new(limits).extract(&html, None).unwrap_err();
-        assert!(matches!(err, ExtractError::TooManyElements(found, 100) if found > 500));
+        assert!(matches!(err, ExtractError::TooManyElements(found, 100) if found > 100), "{err:?}");
     }
 }

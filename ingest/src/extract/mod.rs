@@ -11,12 +11,16 @@
 mod article;
 mod metadata;
 mod page;
+mod resiliparse;
 pub mod score;
+mod shape;
 
 use serde::{Deserialize, Serialize};
 
 pub use article::ArticleExtractor;
 pub use page::PageTextExtractor;
+pub use resiliparse::ResiliparseExtractor;
+pub use shape::{shape, strip_tags, Shape};
 
 /// Text and metadata extracted from one page.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,6 +40,8 @@ pub struct Extracted {
 pub enum ExtractError {
     #[error("page has {0} elements, more than the limit of {1}")]
     TooManyElements(usize, usize),
+    #[error("page nests elements {0} deep, more than the limit of {1}")]
+    TooDeep(usize, usize),
     #[error("extraction failed: {0}")]
     Failed(String),
 }
@@ -53,20 +59,43 @@ pub enum ExtractorKind {
     #[default]
     Article,
     Page,
+    /// resiliparse's `extract_plain_text(main_content=True)`, as DCLM-Pool was extracted.
+    Resiliparse,
 }
 
 /// Limits every extractor honours, so one pathological page cannot stall a shard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtractLimits {
-    /// Pages with more elements than this are not run through main-content scoring (page text is used).
+    /// Pages with more elements than this are not parsed into a DOM (tag-stripped text is used).
     pub max_elements: usize,
+    /// Pages nesting elements deeper than this are not parsed into a DOM (tag-stripped text is used).
+    pub max_depth: usize,
 }
 
 impl Default for ExtractLimits {
     fn default() -> Self {
-        ExtractLimits { max_elements: 100_000 }
+        ExtractLimits { max_elements: 100_000, max_depth: 512 }
     }
+}
+
+impl ExtractLimits {
+    /// Checks a page against the limits with a linear pre-scan, before any DOM is built.
+    pub fn check(&self, html: &str) -> Result<(), ExtractError> {
+        let shape = shape(html, self.max_elements, self.max_depth);
+        if shape.elements > self.max_elements {
+            return Err(ExtractError::TooManyElements(shape.elements, self.max_elements));
+        }
+        if shape.max_depth > self.max_depth {
+            return Err(ExtractError::TooDeep(shape.max_depth, self.max_depth));
+        }
+        Ok(())
+    }
+}
+
+/// Tags that start a block of text (resiliparse's list, shared by the tag-stripping fallback).
+pub(crate) fn resiliparse_blocks(tag: &str) -> bool {
+    resiliparse::is_block(tag)
 }
 
 impl ExtractorKind {
@@ -74,6 +103,7 @@ impl ExtractorKind {
         match self {
             ExtractorKind::Article => Box::new(ArticleExtractor::new(limits)),
             ExtractorKind::Page => Box::new(PageTextExtractor::new(limits)),
+            ExtractorKind::Resiliparse => Box::new(ResiliparseExtractor::new(limits, true)),
         }
     }
 }

@@ -3,19 +3,20 @@
 use dom_query::Document;
 
 use super::metadata::read_metadata;
-use super::{tidy_text, ExtractError, ExtractLimits, Extracted, Extractor};
+use super::{strip_tags, tidy_text, ExtractError, ExtractLimits, Extracted, Extractor};
 
 /// Elements whose content is never visible text.
 const INVISIBLE: &str = "script, style, noscript, template, svg, iframe, object, head";
 
-/// The visible text of the whole page, with a line break after each block element.
+/// The visible text of the whole page, with a line break after each block element. Pages over the
+/// [`ExtractLimits`] get tag-stripped text instead of a DOM walk, so this extractor always answers.
 pub struct PageTextExtractor {
-    _limits: ExtractLimits,
+    limits: ExtractLimits,
 }
 
 impl PageTextExtractor {
     pub fn new(limits: ExtractLimits) -> Self {
-        PageTextExtractor { _limits: limits }
+        PageTextExtractor { limits }
     }
 }
 
@@ -33,6 +34,9 @@ impl Extractor for PageTextExtractor {
     }
 
     fn extract(&self, html: &str, _url: Option<&str>) -> Result<Extracted, ExtractError> {
+        if self.limits.check(html).is_err() {
+            return Ok(Extracted { text: strip_tags(html), fell_back: true, ..Extracted::default() });
+        }
         let doc = Document::from(html);
         let mut out = Extracted::default();
         read_metadata(&doc, &mut out);

@@ -1,0 +1,205 @@
+//! `make bench-extract`: sluice's extractors against resiliparse and trafilatura on the same real pages,
+//! in one run. Three steps (the Makefile runs them in order):
+//!
+//! 1. `prepare DIR` — decodes the pages once with sluice's charset decoder and writes them as UTF-8 files
+//!    to `DIR/pages/{aeb,realhtml}/`, so every extractor sees identical strings: the 181 ScrapingHub
+//!    article-extraction-benchmark pages (`../shared/data/extraction_aeb`, when present) and the real pages
+//!    of the bundled `demo/warc/realhtml-*.warc.gz` (or the full 1,171-page WARC from `../shared/data`).
+//! 2. `benches/extract_peers.py DIR` — runs resiliparse and trafilatura (from PyPI) on those files and
+//!    writes their texts and CPU times to `DIR/peers/`.
+//! 3. `report DIR` — runs sluice's extractors on the same files, timing thread CPU time (best of 3), and
+//!    prints docs/s per core, the ratio to resiliparse's main-content mode, token-level P/R/F1 on the
+//!    benchmark's gold text, and how often sluice's `resiliparse` mode matches resiliparse's output.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sluice_ingest::charset::decode_html;
+use sluice_ingest::extract::score::{macro_average, score, Score};
+use sluice_ingest::extract::{ExtractLimits, ExtractorKind};
+use sluice_ingest::http::parse_response;
+use sluice_ingest::warc::{read_warc, Limits, WarcEvent};
+
+const EXTRACTORS: [(&str, ExtractorKind); 3] =
+    [("sluice article", ExtractorKind::Article), ("sluice resiliparse", ExtractorKind::Resiliparse), ("sluice page", ExtractorKind::Page)];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    match args.as_slice() {
+        [cmd, dir] if cmd == "prepare" => prepare(Path::new(dir)),
+        [cmd, dir] if cmd == "report" => report(Path::new(dir)),
+        _ => {
+            eprintln!("usage: extract (prepare|report) DIR   (run through `make bench-extract`)");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn prepare(dir: &Path) {
+    let shared = repo().join("../shared/data");
+    let aeb = shared.join("extraction_aeb/html");
+    let mut written = 0;
+    if aeb.is_dir() {
+        for entry in std::fs::read_dir(&aeb).expect("read AEB pages") {
+            let path = entry.expect("AEB entry").path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let Some(id) = name.strip_suffix(".html.gz") else { continue };
+            let mut bytes = Vec::new();
+            flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_end(&mut bytes).unwrap();
+            write_page(dir, "aeb", id, &decode_html(&bytes, None, None).text);
+            written += 1;
+        }
+    } else {
+        eprintln!("note: {} not found: no F1 figures (the AEB set lives in ../shared/data)", aeb.display());
+    }
+    let full = shared.join("warc_realhtml/realhtml-trafilatura-aeb.warc.gz");
+    let warcs: Vec<PathBuf> = if full.is_file() {
+        vec![full]
+    } else {
+        (0..4).map(|i| repo().join(format!("demo/warc/realhtml-part{i}.warc.gz"))).collect()
+    };
+    for warc in warcs {
+        let file = std::fs::File::open(&warc).unwrap();
+        read_warc(file, &Limits::default(), &mut |event| -> Result<(), ()> {
+            let WarcEvent::Record(record) = event else { return Ok(()) };
+            if record.record_type() != "response" {
+                return Ok(());
+            }
+            let Ok(response) = parse_response(&record.block, 64 << 20) else { return Ok(()) };
+            let id = sluice_core::document::record_id_to_doc_id(record.header("WARC-Record-ID").unwrap_or_default());
+            let html = decode_html(&response.payload, response.header("Content-Type"), None).text;
+            write_page(dir, "realhtml", &id, &html);
+            written += 1;
+            Ok(())
+        })
+        .unwrap();
+    }
+    println!("prepared {written} pages under {}", dir.join("pages").display());
+}
+
+fn write_page(dir: &Path, set: &str, id: &str, html: &str) {
+    let path = dir.join("pages").join(set).join(format!("{id}.html"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, html).unwrap();
+}
+
+/// Pages of one set: id → HTML.
+fn pages(dir: &Path, set: &str) -> BTreeMap<String, String> {
+    let mut pages = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("pages").join(set)) else { return pages };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let id = path.file_stem().unwrap().to_string_lossy().to_string();
+        pages.insert(id, std::fs::read_to_string(&path).unwrap());
+    }
+    pages
+}
+
+/// Thread CPU seconds.
+fn cpu_seconds() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes only into `t`.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
+
+struct Run {
+    texts: BTreeMap<String, String>,
+    cpu_seconds: f64,
+}
+
+fn run_sluice(kind: ExtractorKind, pages: &BTreeMap<String, String>) -> Run {
+    let extractor = kind.build(ExtractLimits::default());
+    let mut best = f64::MAX;
+    let mut texts = BTreeMap::new();
+    for _ in 0..3 {
+        texts.clear();
+        let start = cpu_seconds();
+        for (id, html) in pages {
+            let text = extractor.extract(html, None).map(|e| e.text).unwrap_or_default();
+            texts.insert(id.clone(), text);
+        }
+        best = best.min(cpu_seconds() - start);
+    }
+    Run { texts, cpu_seconds: best }
+}
+
+/// A peer's run, as written by `extract_peers.py`.
+fn load_peer(dir: &Path, peer: &str, set: &str) -> Option<Run> {
+    let timings: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("peers/timings.json")).ok()?).ok()?;
+    let cpu_seconds = timings[peer][set].as_f64()?;
+    let mut texts = BTreeMap::new();
+    for entry in std::fs::read_dir(dir.join("peers").join(peer).join(set)).ok()? {
+        let path = entry.ok()?.path();
+        texts.insert(path.file_stem()?.to_string_lossy().to_string(), std::fs::read_to_string(&path).ok()?);
+    }
+    Some(Run { texts, cpu_seconds })
+}
+
+fn f1_against_gold(run: &Run, gold: &BTreeMap<String, String>) -> Score {
+    let scores: Vec<Score> =
+        gold.iter().map(|(id, truth)| score(run.texts.get(id).map(String::as_str).unwrap_or(""), truth)).collect();
+    macro_average(&scores)
+}
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn report(dir: &Path) {
+    let gold = load_gold();
+    let sets = [("aeb", pages(dir, "aeb")), ("realhtml", pages(dir, "realhtml"))];
+    let peers = ["resiliparse", "resiliparse_full_page", "trafilatura"];
+    println!("| extractor | set | pages | docs/s per core | × resiliparse | P | R | F1 |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (set, pages) in &sets {
+        if pages.is_empty() {
+            continue;
+        }
+        let reference = load_peer(dir, "resiliparse", set);
+        let reference_rate = reference.as_ref().map(|r| pages.len() as f64 / r.cpu_seconds);
+        let mut rows: Vec<(String, Run)> =
+            EXTRACTORS.iter().map(|(name, kind)| (name.to_string(), run_sluice(*kind, pages))).collect();
+        for peer in peers {
+            if let Some(run) = load_peer(dir, peer, set) {
+                rows.push((peer.replace('_', " "), run));
+            }
+        }
+        for (name, run) in &rows {
+            let rate = pages.len() as f64 / run.cpu_seconds;
+            let ratio = reference_rate.map_or("–".into(), |r| format!("{:.2}", rate / r));
+            let quality = if *set == "aeb" && !gold.is_empty() {
+                let s = f1_against_gold(run, &gold);
+                format!("{:.3} | {:.3} | {:.3}", s.precision, s.recall, s.f1)
+            } else {
+                "– | – | –".into()
+            };
+            println!("| {name} | {set} | {} | {rate:.0} | {ratio} | {quality} |", pages.len());
+        }
+        if let (Some(reference), Some((_, ours))) = (&reference, rows.iter().find(|(n, _)| n == "sluice resiliparse")) {
+            let same = reference.texts.iter().filter(|(id, text)| ours.texts.get(*id).is_some_and(|o| normalise(o) == normalise(text))).count();
+            let exact = reference.texts.iter().filter(|(id, text)| ours.texts.get(*id) == Some(*text)).count();
+            println!(
+                "\n{set}: sluice `resiliparse` mode = resiliparse on {same}/{} pages after whitespace normalisation ({:.1} %), {exact} byte-identical\n",
+                reference.texts.len(),
+                100.0 * same as f64 / reference.texts.len().max(1) as f64
+            );
+        }
+    }
+}
+
+/// The AEB gold article bodies (empty without ../shared).
+fn load_gold() -> BTreeMap<String, String> {
+    let path = repo().join("../shared/data/extraction_aeb/ground-truth.json");
+    let Ok(bytes) = std::fs::read(path) else { return BTreeMap::new() };
+    let value: serde_json::Value = serde_json::from_slice(&bytes).expect("ground-truth.json is JSON");
+    value
+        .as_object()
+        .map(|o| o.iter().map(|(id, v)| (id.clone(), v["articleBody"].as_str().unwrap_or("").to_string())).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,245 @@
+//! resiliparse's main-content heuristics: which subtrees are boilerplate.
+//!
+//! The class/id patterns are resiliparse 2.0's (`extract/filters.rs`, Apache-2.0, © Janek Bevendorff),
+//! reproduced verbatim because matching its output is the point; the code around them is sluice's own.
+//! All patterns are ASCII-only and case-insensitive except `OTHER_JUNK`.
+
+use std::sync::LazyLock;
+
+use dom_query::NodeRef;
+use regex::{Regex, RegexBuilder};
+
+use super::collect::is_block;
+use super::serialize::is_space;
+use super::tag_of;
+
+fn pattern(source: &str, case_insensitive: bool) -> Regex {
+    RegexBuilder::new(source)
+        .case_insensitive(case_insensitive)
+        .unicode(false)
+        .build()
+        .expect("main-content patterns are valid")
+}
+
+macro_rules! patterns {
+    ($($name:ident = $ci:expr, $($part:expr),+;)+) => {
+        $(static $name: LazyLock<Regex> = LazyLock::new(|| pattern(concat!($($part),+), $ci));)+
+    };
+}
+
+patterns! {
+    ARTICLE = true, r"(?:^|[\s_-])(?:article|entry|post|story|single[_-]?post|(?:main[_-])?content|body|text|page)(?:$|[\s_-])";
+    NAV = true, r"(?:^|\s)(?:(?:l|m|wp|main|site|page|sub|article|global|sticky)[_-]*)?",
+        r"(?:nav(?:igation|bar)?(?:[_-](?:bar|menu|container|wrapper))?|menu(?:[_-]item)?",
+        r"|drop[_-]?down|bread[_-]?crumbs?|links?[_-]?(?:bar|box|list|container|section|wrapper))(?:$|\s)";
+    RECOMMENDED = true, r"(?:^|[\s_-])(?:trends|trending|recommended|featured|popular|editors?[_-]picks",
+        r"|related|read-next|related[_-]?(?:links|articles|posts|guides|stories))(?:$|[\s_-])";
+    LANDMARK_ID = true, r"^(?:(?:l|wp|global|page|site|full|sticky)[_-]*)?(?:(?:head|foot)(?:er)?|right)$";
+    HEADER = true, r"(?:^|\s)(?:l|m|wp|global|page|site|full|sticky)[_-]*header(?:[_-]?wrap(?:per)?|bar)?(?:$|\s)";
+    FOOTER = true, r"(?:^|\s)(?:(?:global|page|site)[_-]?)?(?:footer|copyright|cookie|consent|legal|fcontainer)",
+        r"(?:[_-](?:wrap(?:per)?|container|banner|notice|bar|consent))?(?:$|\s)";
+    SIDEBAR = true, r"(?:^|\s)(?:(?:l|wp|global|sticky)[_-]*)?(?:(?:side|sticky)[_-]?(?:bars?|box)", r"|one-third)(?:$|\s)";
+    SEARCH = true, r"(?:^|\s)search(?:[_-]?(?:bar|facility|box))?(?:$|\s)";
+    SKIP_LINK = true, r"(?:^|\s)(?:link[_-]?)?(?:skip(?:[_-]?(?:to|link))?|scroll[_-]?(?:up|down)|next|prev(?:ious)?",
+        r"|permalink|pagination|skip-to-(?:main-)?content)(?:$|\s|[_-]?(?:post|article))";
+    DISPLAY_CLASS = true, r"(?:^|\s)(?:(?:is|visually)[_-])?",
+        r"(?:display-none|hidden|invisible|collapsed|h-0|nocontent|expandable)(?:-xs|-sm|-lg|-2?xl)?(?:$|\s)";
+    DISPLAY_CSS = true, r"(?:^|;\s*)(?:display\s?:\s?none|visibility\s?:\s?hidden)(?:$|\s?;)";
+    MODAL = true, r"(?:^|\s)(?:wp-|p-|-l)?(?:modal|popup|lightbox)(?:[_-]*(?:window|pane|box))?(?:$|\s)";
+    GALLERY = true, r"(?:^|\s)(?:gallery|carousel)(?:$|\s)";
+    SIGNIN = true, r"(?:^|[\s_-])(?:(?:log[_-]?in|sign[_-]?(?:in|up)|account)|user[_-]",
+        r"(?:info|profile|settings|actions))(?:$|[\s_-])";
+    ADS = true, r"(?:^|\s)(?:(?:google|wide)[_-]?ads?|ad(?:vert|vertise(?:ment|link)?|$|_[a-f0-9]+)",
+        r"|sponsor(?:ed)?|promoted|paid|(?:wide)?banner|donate)(?:$|[\s_-])";
+    SOCIAL = true, r"(?:^|\s|__|--|mobile-|desktop-|l-|m-|c-)(?:social(?:media|search)?|share(?:daddy)?",
+        r"|syndication|newsletter|sharing|follow|email|likes?|(?:give[_-]?)?feedback|(?:brand[_-])?engagement",
+        r"|facebook|twitter|subscribe|wa|jp|aptf-follow)(?:[_-]?(?:post|links?|section|icons?",
+        r"|btn|buttons?|target))?(?:$|[\s_-])";
+    LOGO = true, r"(?:brand(?:ing)?[_-]*)?logo(?:$|\s)";
+    PRINT = true, r"(?:^|\s)print[_-]";
+    OTHER_JUNK = false, r"(?:^|\s)short-view-count|spinner(?:$|[\s_-])";
+}
+
+/// Selectors for the main-content container, in resiliparse's order.
+const CANDIDATE_CLASSES: [&str; 8] =
+    ["article-body", "articleBody", "contentBody", "article-text", "main-content", "postcontent", "post-content", "single-post"];
+
+/// ARIA roles of boilerplate blocks.
+const BOILERPLATE_ROLES: [&str; 20] = [
+    "alert", "banner", "checkbox", "comment", "complementary", "contentinfo", "dialog", "img", "menu", "menubar",
+    "menuitem", "navigation", "presentation", "radio", "search", "searchbox", "separator", "tab", "toolbar", "tooltip",
+];
+
+fn attr(node: &NodeRef, name: &str) -> String {
+    node.attr(name).map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn trimmed(value: &str) -> &str {
+    value.trim_matches(is_space)
+}
+
+fn matches(value: &str, regex: &Regex) -> bool {
+    !value.is_empty() && regex.is_match(value)
+}
+
+/// The single element under `body` matching a candidate selector, if exactly one matches (an element
+/// matching two selectors counts twice, as in resiliparse).
+pub(crate) fn candidate_root<'a>(body: &NodeRef<'a>) -> Option<NodeRef<'a>> {
+    let elements: Vec<NodeRef<'a>> = body.descendants_it().filter(NodeRef::is_element).collect();
+    let mut candidate = None;
+    let mut count = 0;
+    let selectors = CANDIDATE_CLASSES.iter().map(|c| (Some(*c), None)).chain(std::iter::once((None, Some("main"))));
+    for (class, role) in selectors {
+        let matching: Vec<&NodeRef<'a>> = elements
+            .iter()
+            .filter(|e| match (class, role) {
+                (Some(class), _) => attr(e, "class").split_ascii_whitespace().any(|c| c == class),
+                (None, Some(role)) => e.attr("role").is_some_and(|r| &*r == role),
+                _ => false,
+            })
+            .collect();
+        if matching.is_empty() {
+            continue;
+        }
+        count += matching.len();
+        if count > 1 {
+            break;
+        }
+        candidate = Some(matching[0].clone());
+    }
+    if count == 1 { candidate } else { None }
+}
+
+/// Byte length of the whitespace-collapsed text content of `node` (`collapse(textContent).len()`).
+fn collapsed_text_len(node: &NodeRef) -> usize {
+    let mut len = 0;
+    let mut in_space = false;
+    let mut add = |text: &str| {
+        for c in text.chars() {
+            if is_space(c) {
+                if !in_space {
+                    len += 1;
+                }
+                in_space = true;
+            } else {
+                len += c.len_utf8();
+                in_space = false;
+            }
+        }
+    };
+    if node.is_text() {
+        add(&node.text());
+    }
+    for descendant in node.descendants_it().filter(NodeRef::is_text) {
+        add(&descendant.text());
+    }
+    len
+}
+
+/// Whether links make up more than `ratio` of the element's text (texts longer than `max_length` bytes,
+/// when it is non-zero, and empty texts are never link clusters).
+fn link_cluster(node: &NodeRef, ratio: f64, max_length: usize) -> bool {
+    let text_len = collapsed_text_len(node);
+    if (max_length > 0 && text_len > max_length) || text_len == 0 || !node.is_element() {
+        return false;
+    }
+    let links: usize =
+        node.descendants_it().filter(|d| d.is_element() && tag_of(d) == "a").map(|a| collapsed_text_len(&a)).sum();
+    links > 0 && links as f64 / text_len as f64 > ratio
+}
+
+/// A footer counts as main content only if something other than whitespace follows it (or one of its
+/// ancestors below `<body>`) — i.e. it is not the page's last block.
+fn footer_is_followed(node: &NodeRef) -> bool {
+    let mut current = node.clone();
+    while let Some(parent) = current.parent() {
+        if tag_of(&parent) == "body" {
+            break;
+        }
+        if let Some(next) = current.next_sibling() {
+            if !next.is_text() || next.next_sibling().is_some() {
+                return true;
+            }
+        }
+        current = parent;
+    }
+    false
+}
+
+/// Whether a text node is an icon glyph: a lone three-byte character in resiliparse's historical range
+/// (its bytes read as a little-endian integer in 0x8080ee..=0xbfa3ef: mostly the private-use area).
+fn is_icon_glyph(text: &str) -> bool {
+    match text.as_bytes() {
+        [a, b, c] => (0x8080ee..=0xbfa3ef).contains(&u32::from_le_bytes([*a, *b, *c, 0])),
+        _ => false,
+    }
+}
+
+/// Whether `node` (at `depth` below `<body>`) belongs to the main content.
+pub(crate) fn is_main_content(node: &NodeRef, depth: usize) -> bool {
+    if node.is_text() {
+        let text = node.text();
+        let text = trimmed(&text);
+        return text != "¶" && !is_icon_glyph(text);
+    }
+    if !node.is_element() {
+        return true;
+    }
+    let name = tag_of(node);
+    match name.as_str() {
+        "body" | "main" | "h1" => return true,
+        "footer" => return depth >= 3 && !link_cluster(node, 0.2, 0) && footer_is_followed(node),
+        "ul" if depth < 4 || link_cluster(node, 0.2, 0) => return false,
+        "article" if depth > 2 && link_cluster(node, 0.2, 500) => return false,
+        "nav" | "aside" | "audio" | "video" | "time" => return false,
+        _ => {}
+    }
+    if node.has_attr("hidden")
+        || matches!(trimmed(&attr(node, "rel")), "author" | "icon" | "search" | "prev" | "next" | "tag")
+        || matches!(trimmed(&attr(node, "itemprop")), "datePublished" | "author" | "url")
+        || trimmed(&attr(node, "aria-hidden")) == "true"
+        || trimmed(&attr(node, "aria-expanded")) == "false"
+    {
+        return false;
+    }
+    let class = attr(node, "class");
+    let id = attr(node, "id");
+    if matches(&class, &DISPLAY_CLASS) || matches(&attr(node, "style"), &DISPLAY_CSS) {
+        return false;
+    }
+    if class.is_empty() && id.is_empty() {
+        return name != "div" || depth <= 5 || !link_cluster(node, 0.6, 800);
+    }
+    // Class and id are matched together, separated by a space (a class without id keeps the trailing space).
+    let combined = format!("{class}{}{id}", if class.is_empty() { "" } else { " " });
+    if matches!(name.as_str(), "a" | "div" | "li") && matches(&combined, &SKIP_LINK) {
+        return false;
+    }
+    if depth > 2 && (matches(&class, &SIGNIN) || matches(&class, &SOCIAL)) {
+        return false;
+    }
+    if matches(&combined, &LOGO)
+        || matches(&combined, &ADS)
+        || ["data-ad", "data-advertisement", "data-text-ad"].iter().any(|a| node.has_attr(a))
+        || matches(&class, &OTHER_JUNK)
+    {
+        return false;
+    }
+    if !is_block(&name) && name != "td" {
+        return true;
+    }
+    if trimmed(&attr(node, "rel")) == "main" {
+        return true;
+    }
+    if BOILERPLATE_ROLES.contains(&trimmed(&attr(node, "role"))) {
+        return false;
+    }
+    if name == "article" || matches(&combined, &ARTICLE) {
+        return true;
+    }
+    let boilerplate = [&*HEADER, &*FOOTER, &*NAV, &*RECOMMENDED, &*SEARCH, &*SIDEBAR, &*MODAL, &*GALLERY, &*PRINT];
+    if matches(&id, &LANDMARK_ID) || boilerplate.iter().any(|re| matches(&combined, re)) {
+        return false;
+    }
+    !(depth > 2 && name == "div" && link_cluster(node, 0.6, 1500))
+}
