@@ -10,7 +10,11 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 SLUICE := $(TARGET_DIR)/debug/sluice
 DEMO_OUT := demo/out
 
-.PHONY: all build demo demo-clean test check-toolchain clean
+PYTHON ?= python3
+BENCH_DIR := $(TARGET_DIR)/bench-extract
+BENCH_VENV := .venv-bench
+
+.PHONY: all build demo demo-clean test bench bench-extract check-toolchain clean
 
 all: build
 
@@ -37,6 +41,18 @@ demo-clean:
 ## test: every test (unit, end-to-end on bundled data, and on ../shared/data when it exists)
 test: check-toolchain
 	$(CARGO) test --workspace
+
+## bench: every benchmark (release build; peers installed from PyPI into .venv-bench)
+bench: bench-extract
+
+## bench-extract: sluice's extractors vs resiliparse and trafilatura on the same real pages, one run
+bench-extract: check-toolchain
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q resiliparse==2.0.1 trafilatura==2.3.1 lxml_html_clean
+	rm -rf $(BENCH_DIR)
+	$(CARGO) bench --bench extract -- prepare $(BENCH_DIR)
+	$(BENCH_VENV)/bin/python benches/extract_peers.py $(BENCH_DIR)
+	$(CARGO) bench --bench extract -- report $(BENCH_DIR)
 
 clean:
 	$(CARGO) clean

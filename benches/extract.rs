@@ -3,13 +3,14 @@
 //!
 //! 1. `prepare DIR` — decodes the pages once with sluice's charset decoder and writes them as UTF-8 files
 //!    to `DIR/pages/{aeb,realhtml}/`, so every extractor sees identical strings: the 181 ScrapingHub
-//!    article-extraction-benchmark pages (`../shared/data/extraction_aeb`, when present) and the real pages
+//!    article-extraction-benchmark pages and Mozilla Readability's 130 test pages (from `../shared/data`,
+//!    when present; their gold texts go to `DIR/gold/`) and the real pages
 //!    of the bundled `demo/warc/realhtml-*.warc.gz` (or the full 1,171-page WARC from `../shared/data`).
 //! 2. `benches/extract_peers.py DIR` — runs resiliparse and trafilatura (from PyPI) on those files and
 //!    writes their texts and CPU times to `DIR/peers/`.
 //! 3. `report DIR` — runs sluice's extractors on the same files, timing thread CPU time (best of 3), and
 //!    prints docs/s per core, the ratio to resiliparse's main-content mode, token-level P/R/F1 on the
-//!    benchmark's gold text, and how often sluice's `resiliparse` mode matches resiliparse's output.
+//!    gold texts, and how often sluice's `resiliparse` mode matches resiliparse's output.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -54,8 +55,27 @@ fn prepare(dir: &Path) {
             write_page(dir, "aeb", id, &decode_html(&bytes, None, None).text);
             written += 1;
         }
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(shared.join("extraction_aeb/ground-truth.json")).unwrap()).unwrap();
+        for (id, entry) in truth.as_object().unwrap() {
+            write_gold(dir, "aeb", id, entry["articleBody"].as_str().unwrap_or(""));
+        }
     } else {
         eprintln!("note: {} not found: no F1 figures (the AEB set lives in ../shared/data)", aeb.display());
+    }
+    // Mozilla Readability's test pages: gold = the text of its expected output.
+    let readability = shared.join("extraction_readability/test/test-pages");
+    if let Ok(entries) = std::fs::read_dir(&readability) {
+        for entry in entries {
+            let page = entry.unwrap().path();
+            let (Ok(source), Ok(expected)) = (std::fs::read(page.join("source.html")), std::fs::read_to_string(page.join("expected.html"))) else {
+                continue;
+            };
+            let id = page.file_name().unwrap().to_string_lossy().to_string();
+            write_page(dir, "readability", &id, &decode_html(&source, None, None).text);
+            write_gold(dir, "readability", &id, &sluice_ingest::extract::strip_tags(&expected));
+            written += 1;
+        }
     }
     let full = shared.join("warc_realhtml/realhtml-trafilatura-aeb.warc.gz");
     let warcs: Vec<PathBuf> = if full.is_file() {
@@ -80,6 +100,12 @@ fn prepare(dir: &Path) {
         .unwrap();
     }
     println!("prepared {written} pages under {}", dir.join("pages").display());
+}
+
+fn write_gold(dir: &Path, set: &str, id: &str, text: &str) {
+    let path = dir.join("gold").join(set).join(format!("{id}.txt"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
 }
 
 fn write_page(dir: &Path, set: &str, id: &str, html: &str) {
@@ -129,6 +155,19 @@ fn run_sluice(kind: ExtractorKind, pages: &BTreeMap<String, String>) -> Run {
     Run { texts, cpu_seconds: best }
 }
 
+/// Parsing alone (html5ever through dom_query): the floor under sluice's DOM-based extractors.
+fn run_parse_only(pages: &BTreeMap<String, String>) -> Run {
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let start = cpu_seconds();
+        for html in pages.values() {
+            std::hint::black_box(dom_query::Document::from(html.as_str()));
+        }
+        best = best.min(cpu_seconds() - start);
+    }
+    Run { texts: BTreeMap::new(), cpu_seconds: best }
+}
+
 /// A peer's run, as written by `extract_peers.py`.
 fn load_peer(dir: &Path, peer: &str, set: &str) -> Option<Run> {
     let timings: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("peers/timings.json")).ok()?).ok()?;
@@ -152,8 +191,7 @@ fn normalise(text: &str) -> String {
 }
 
 fn report(dir: &Path) {
-    let gold = load_gold();
-    let sets = [("aeb", pages(dir, "aeb")), ("realhtml", pages(dir, "realhtml"))];
+    let sets = ["aeb", "readability", "realhtml"].map(|set| (set, pages(dir, set)));
     let peers = ["resiliparse", "resiliparse_full_page", "trafilatura"];
     println!("| extractor | set | pages | docs/s per core | × resiliparse | P | R | F1 |");
     println!("|---|---|---|---|---|---|---|---|");
@@ -161,10 +199,12 @@ fn report(dir: &Path) {
         if pages.is_empty() {
             continue;
         }
+        let gold = load_gold(dir, set);
         let reference = load_peer(dir, "resiliparse", set);
         let reference_rate = reference.as_ref().map(|r| pages.len() as f64 / r.cpu_seconds);
         let mut rows: Vec<(String, Run)> =
             EXTRACTORS.iter().map(|(name, kind)| (name.to_string(), run_sluice(*kind, pages))).collect();
+        rows.push(("(html5ever parse only)".into(), run_parse_only(pages)));
         for peer in peers {
             if let Some(run) = load_peer(dir, peer, set) {
                 rows.push((peer.replace('_', " "), run));
@@ -173,7 +213,7 @@ fn report(dir: &Path) {
         for (name, run) in &rows {
             let rate = pages.len() as f64 / run.cpu_seconds;
             let ratio = reference_rate.map_or("–".into(), |r| format!("{:.2}", rate / r));
-            let quality = if *set == "aeb" && !gold.is_empty() {
+            let quality = if !gold.is_empty() && !run.texts.is_empty() {
                 let s = f1_against_gold(run, &gold);
                 format!("{:.3} | {:.3} | {:.3}", s.precision, s.recall, s.f1)
             } else {
@@ -193,13 +233,13 @@ fn report(dir: &Path) {
     }
 }
 
-/// The AEB gold article bodies (empty without ../shared).
-fn load_gold() -> BTreeMap<String, String> {
-    let path = repo().join("../shared/data/extraction_aeb/ground-truth.json");
-    let Ok(bytes) = std::fs::read(path) else { return BTreeMap::new() };
-    let value: serde_json::Value = serde_json::from_slice(&bytes).expect("ground-truth.json is JSON");
-    value
-        .as_object()
-        .map(|o| o.iter().map(|(id, v)| (id.clone(), v["articleBody"].as_str().unwrap_or("").to_string())).collect())
-        .unwrap_or_default()
+/// Gold texts of a set (written by `prepare`; none for sets without ground truth).
+fn load_gold(dir: &Path, set: &str) -> BTreeMap<String, String> {
+    let mut gold = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("gold").join(set)) else { return gold };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        gold.insert(path.file_stem().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&path).unwrap());
+    }
+    gold
 }

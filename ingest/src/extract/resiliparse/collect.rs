@@ -2,7 +2,6 @@
 
 use dom_query::NodeRef;
 
-use super::tag_of;
 
 /// Tags that start a new block of text.
 pub(crate) fn is_block(tag: &str) -> bool {
@@ -35,8 +34,7 @@ pub(crate) struct ExtractNode {
 }
 
 /// Adds one traversal event to `nodes`.
-pub(crate) fn collect(nodes: &mut Vec<ExtractNode>, node: &NodeRef, depth: usize, end: bool) {
-    let tag = tag_of(node);
+pub(crate) fn collect(nodes: &mut Vec<ExtractNode>, node: &NodeRef, tag: String, depth: usize, end: bool) {
     let block = is_block(&tag);
     let starts_run = match nodes.last() {
         None => true,

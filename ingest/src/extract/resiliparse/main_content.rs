@@ -110,8 +110,9 @@ pub(crate) fn candidate_root<'a>(body: &NodeRef<'a>) -> Option<NodeRef<'a>> {
     if count == 1 { candidate } else { None }
 }
 
-/// Byte length of the whitespace-collapsed text content of `node` (`collapse(textContent).len()`).
-fn collapsed_text_len(node: &NodeRef) -> usize {
+/// Byte length of the whitespace-collapsed text content of `node` (`collapse(textContent).len()`), or
+/// any value over `cap` once it is known to exceed it (the count stops there: callers only compare).
+fn collapsed_text_len(node: &NodeRef, cap: usize) -> usize {
     let mut len = 0;
     let mut in_space = false;
     let mut add = |text: &str| {
@@ -126,25 +127,30 @@ fn collapsed_text_len(node: &NodeRef) -> usize {
                 in_space = false;
             }
         }
+        len
     };
     if node.is_text() {
-        add(&node.text());
+        return add(&node.text());
     }
+    let mut total = 0;
     for descendant in node.descendants_it().filter(NodeRef::is_text) {
-        add(&descendant.text());
+        total = add(&descendant.text());
+        if total > cap {
+            break;
+        }
     }
-    len
+    total
 }
 
 /// Whether links make up more than `ratio` of the element's text (texts longer than `max_length` bytes,
 /// when it is non-zero, and empty texts are never link clusters).
 fn link_cluster(node: &NodeRef, ratio: f64, max_length: usize) -> bool {
-    let text_len = collapsed_text_len(node);
-    if (max_length > 0 && text_len > max_length) || text_len == 0 || !node.is_element() {
+    let cap = if max_length > 0 { max_length } else { usize::MAX };
+    let text_len = collapsed_text_len(node, cap);
+    if text_len > cap || text_len == 0 || !node.is_element() {
         return false;
     }
-    let links: usize =
-        node.descendants_it().filter(|d| d.is_element() && tag_of(d) == "a").map(|a| collapsed_text_len(&a)).sum();
+    let links: usize = node.descendants_it().filter(|d| d.has_name("a")).map(|a| collapsed_text_len(&a, usize::MAX)).sum();
     links > 0 && links as f64 / text_len as f64 > ratio
 }
 
@@ -176,7 +182,7 @@ fn is_icon_glyph(text: &str) -> bool {
 }
 
 /// Whether `node` (at `depth` below `<body>`) belongs to the main content.
-pub(crate) fn is_main_content(node: &NodeRef, depth: usize) -> bool {
+pub(crate) fn is_main_content(node: &NodeRef, tag: &str, depth: usize) -> bool {
     if node.is_text() {
         let text = node.text();
         let text = trimmed(&text);
@@ -185,8 +191,8 @@ pub(crate) fn is_main_content(node: &NodeRef, depth: usize) -> bool {
     if !node.is_element() {
         return true;
     }
-    let name = tag_of(node);
-    match name.as_str() {
+    let name = tag;
+    match name {
         "body" | "main" | "h1" => return true,
         "footer" => return depth >= 3 && !link_cluster(node, 0.2, 0) && footer_is_followed(node),
         "ul" if depth < 4 || link_cluster(node, 0.2, 0) => return false,
@@ -212,7 +218,7 @@ pub(crate) fn is_main_content(node: &NodeRef, depth: usize) -> bool {
     }
     // Class and id are matched together, separated by a space (a class without id keeps the trailing space).
     let combined = format!("{class}{}{id}", if class.is_empty() { "" } else { " " });
-    if matches!(name.as_str(), "a" | "div" | "li") && matches(&combined, &SKIP_LINK) {
+    if matches!(name, "a" | "div" | "li") && matches(&combined, &SKIP_LINK) {
         return false;
     }
     if depth > 2 && (matches(&class, &SIGNIN) || matches(&class, &SOCIAL)) {
@@ -225,7 +231,7 @@ pub(crate) fn is_main_content(node: &NodeRef, depth: usize) -> bool {
     {
         return false;
     }
-    if !is_block(&name) && name != "td" {
+    if !is_block(name) && name != "td" {
         return true;
     }
     if trimmed(&attr(node, "rel")) == "main" {

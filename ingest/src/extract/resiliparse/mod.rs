@@ -93,11 +93,12 @@ impl ResiliparseExtractor {
         let mut depth = 0usize;
         let mut end = false;
         while let Some(node) = current {
+            let tag = tag_of(&node);
             let visible = (node.is_element() || node.is_text())
-                && !is_skipped_tag(&tag_of(&node))
-                && (!self.main_content || main_content::is_main_content(&node, depth + base_depth));
+                && !is_skipped_tag(&tag)
+                && (!self.main_content || main_content::is_main_content(&node, &tag, depth + base_depth));
             if visible {
-                collect(&mut nodes, &node, depth, end);
+                collect(&mut nodes, &node, tag, depth, end);
             } else {
                 end = true;
             }
