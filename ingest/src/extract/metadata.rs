@@ -1,22 +1,40 @@
 //! Page metadata read from the parsed DOM: title, language, description, canonical URL.
+//!
+//! Only `<html>` and the children of `<head>` are visited (not the whole tree): this runs on every page.
 
-use dom_query::Document;
+use dom_query::{Document, NodeRef};
 
 use super::Extracted;
 
+fn squeeze(text: &str) -> Option<String> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
+fn attr_is(node: &NodeRef, name: &str, value: &str) -> bool {
+    node.attr(name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+}
+
 /// Fills `title`, `language`, `description` and `canonical_url` of `out` from `doc`.
 pub(crate) fn read_metadata(doc: &Document, out: &mut Extracted) {
-    let non_empty = |s: String| {
-        let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-        (!s.is_empty()).then_some(s)
-    };
-    out.title = non_empty(doc.select("head title").text().to_string())
-        .or_else(|| non_empty(doc.select("title").first().text().to_string()));
-    out.language = doc.select("html").attr("lang").and_then(|l| non_empty(l.to_string()));
-    out.description = doc
-        .select(r#"meta[name="description" i]"#)
-        .attr("content")
-        .or_else(|| doc.select(r#"meta[property="og:description" i]"#).attr("content"))
-        .and_then(|d| non_empty(d.to_string()));
-    out.canonical_url = doc.select(r#"link[rel="canonical" i]"#).attr("href").and_then(|h| non_empty(h.to_string()));
+    let Some(html) = doc.root().element_children().into_iter().find(|n| n.has_name("html")) else { return };
+    out.language = html.attr("lang").and_then(|l| squeeze(&l));
+    let Some(head) = html.element_children().into_iter().find(|n| n.has_name("head")) else { return };
+    let mut og_description = None;
+    for child in head.element_children() {
+        if child.has_name("title") && out.title.is_none() {
+            out.title = squeeze(&child.text());
+        } else if child.has_name("meta") {
+            if attr_is(&child, "name", "description") && out.description.is_none() {
+                out.description = child.attr("content").and_then(|c| squeeze(&c));
+            } else if attr_is(&child, "property", "og:description") && og_description.is_none() {
+                og_description = child.attr("content").and_then(|c| squeeze(&c));
+            }
+        } else if child.has_name("link") && attr_is(&child, "rel", "canonical") && out.canonical_url.is_none() {
+            out.canonical_url = child.attr("href").and_then(|h| squeeze(&h));
+        }
+    }
+    if out.description.is_none() {
+        out.description = og_description;
+    }
 }

@@ -119,7 +119,11 @@ fn scan<'a>(html: &'a str, mut on_event: impl FnMut(Event<'a>) -> bool) {
 
 fn tag_name(bytes: &[u8]) -> String {
     let len = bytes.iter().position(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/').unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..len.min(32)]).to_ascii_lowercase()
+    let name = &bytes[..len.min(32)];
+    // Tag names are ASCII; anything else is kept lossily (it only has to compare equal to itself).
+    let mut owned = String::with_capacity(name.len());
+    owned.extend(name.iter().map(|b| b.to_ascii_lowercase() as char));
+    owned
 }
 
 /// The index just past the `>` closing the tag that starts at `start`, honouring quoted attribute values.
