@@ -38,9 +38,10 @@ demo: build
 demo-clean:
 	rm -rf $(DEMO_OUT)
 
-## test: every test (unit, end-to-end on bundled data, and on ../shared/data when it exists)
+## test: every test (unit, end-to-end on bundled data, on ../shared/data when it exists, and against a
+## local S3 API server that tests/with-s3.sh installs from PyPI and starts on 127.0.0.1)
 test: check-toolchain
-	$(CARGO) test --workspace
+	tests/with-s3.sh $(CARGO) test --workspace
 
 ## bench: every benchmark (release build; peers installed from PyPI into .venv-bench)
 bench: bench-extract

@@ -192,13 +192,11 @@ impl Location {
             .map_err(|e| Error::store(self.to_string(), e))
     }
 
-    /// Uploads a local file to this location, streaming it (multipart for large files).
+    /// Uploads a local file to this location, streaming it (multipart for large files). Readers see the
+    /// old object or the whole new one, never a partial file.
     pub fn put_file(&self, file: &FsPath) -> Result<()> {
         if let Some(target) = &self.local {
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
-            }
-            return std::fs::copy(file, target).map(|_| ()).map_err(|e| Error::io(self.to_string(), e));
+            return copy_local_atomically(file, target).map_err(|e| Error::io(self.to_string(), e));
         }
         let mut source = std::fs::File::open(file).map_err(|e| Error::io(file.display().to_string(), e))?;
         let mut writer = object_store::buffered::BufWriter::with_capacity(self.store.clone(), self.path.clone(), 8 << 20);
@@ -265,6 +263,15 @@ fn write_local_atomically(target: &FsPath, bytes: &[u8]) -> std::io::Result<()> 
     std::fs::create_dir_all(parent)?;
     let mut tmp = tempfile::Builder::new().prefix(LOCAL_TMP_PREFIX).tempfile_in(parent)?;
     tmp.write_all(bytes)?;
+    tmp.persist(target).map(|_| ()).map_err(|e| e.error)
+}
+
+/// Copies `source` to a temporary file beside `target`, then renames it into place.
+fn copy_local_atomically(source: &FsPath, target: &FsPath) -> std::io::Result<()> {
+    let parent = target.parent().unwrap_or(FsPath::new("/"));
+    std::fs::create_dir_all(parent)?;
+    let tmp = tempfile::Builder::new().prefix(LOCAL_TMP_PREFIX).tempfile_in(parent)?;
+    std::fs::copy(source, tmp.path())?;
     tmp.persist(target).map(|_| ()).map_err(|e| e.error)
 }
 
