@@ -1,7 +1,23 @@
 //! sluice-filters: document filters, modifiers and enrichers.
 //!
-//! This crate will hold DCLM-Baseline's RefinedWeb-style heuristic chain (URL ban lists, length, ratio and
-//! repetition filters, line modifiers) with DCLM's exact thresholds and quirks, the Gopher / C4 / FineWeb rule
-//! sets, fastText language identification and the trainable fastText quality classifier. Each filter is a
-//! small pure function over a `sluice_core::Document` with a typed parameter struct that a recipe
-//! deserialises. Not built yet: see the filters issue.
+//! A [`Step`] is a small pure function over one document with its parameters in a typed struct that a
+//! recipe deserialises ([`StepConfig`]): a *filter* keeps or drops, a *modifier* rewrites the text (and drops
+//! the document if nothing is left), an *enricher* adds an attribute. Steps run in order; the first drop
+//! ends a document's way through the chain, and the step's name is the drop reason in the stage stats.
+//!
+//! * [`text`] — Python's string semantics (`str.split`, `isalpha`, fastText tokenization), which DCLM's
+//!   thresholds are defined over.
+//! * [`dclm`] — DCLM-Baseline's RefinedWeb-style steps with DCLM's exact parameters and quirks, checked
+//!   against DCLM's own outputs (`tests/dclm_parity.rs`).
+//!
+//! Not built yet (the filters issue): the URL ban-list filters and URL removal (they need DCLM's lists),
+//! fastText language ID and the quality classifier, Gopher repetition (UAX-29 word segmentation), the
+//! `filter` stage and recipes, and the Gopher / C4 / FineWeb rule sets.
+
+pub mod dclm;
+mod registry;
+pub mod step;
+pub mod text;
+
+pub use registry::StepConfig;
+pub use step::{Step, Verdict};

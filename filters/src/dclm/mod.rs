@@ -1,0 +1,17 @@
+//! DCLM-Baseline's steps (`baselines/mappers/` at mlfoundations/dclm 361714b), reproduced with Python's
+//! semantics. Each struct is one DCLM function; its fields are that function's parameters, with DCLM's
+//! defaults, so `dclm_baseline_refinedweb.yaml`'s steps deserialise unchanged.
+
+mod content;
+mod lines;
+mod metadata;
+
+pub use content::{
+    AlphabeticWordRatioFilter, BulletCountFilter, EllipsisCountFilter, PageLengthFilter, StopWordFilter, SymbolRatioFilter,
+    WordCounterEnricher, WordLengthFilter, WordRemovalRatioFilter,
+};
+pub use lines::{
+    CounterLineModifier, LineLengthModifier, NewlineRemovalModifier, NumericRatioLineModifier, SubstringLineModifier,
+    UppercaseRatioLineModifier,
+};
+pub use metadata::{LanguageFilter, MoveUrlModifier};

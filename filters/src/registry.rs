@@ -1,0 +1,55 @@
+//! Step names → step structs: what a recipe's `steps:` list deserialises into.
+
+use serde::Deserialize;
+
+use crate::dclm::*;
+use crate::step::Step;
+
+/// One step of a filter chain, written in a recipe as a single-key map from the step's name (DCLM's function
+/// name) to its parameters, e.g. `- word_length_filter: {min_length: 3, max_length: 10}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum StepConfig {
+    MoveUrlModifier(MoveUrlModifier),
+    NewlineRemovalModifier(NewlineRemovalModifier),
+    LanguageFilter(LanguageFilter),
+    PageLengthFilter(PageLengthFilter),
+    WordLengthFilter(WordLengthFilter),
+    SymbolRatioFilter(SymbolRatioFilter),
+    BulletCountFilter(BulletCountFilter),
+    EllipsisCountFilter(EllipsisCountFilter),
+    AlphabeticWordRatioFilter(AlphabeticWordRatioFilter),
+    StopWordFilter(StopWordFilter),
+    WordCounterEnricher(WordCounterEnricher),
+    UppercaseRatioLineModifier(UppercaseRatioLineModifier),
+    NumericRatioLineModifier(NumericRatioLineModifier),
+    CounterLineModifier(CounterLineModifier),
+    LineLengthModifier(LineLengthModifier),
+    SubstringLineModifier(SubstringLineModifier),
+    WordRemovalRatioFilter(WordRemovalRatioFilter),
+}
+
+impl StepConfig {
+    /// The runnable step.
+    pub fn build(self) -> Box<dyn Step> {
+        match self {
+            StepConfig::MoveUrlModifier(s) => Box::new(s),
+            StepConfig::NewlineRemovalModifier(s) => Box::new(s),
+            StepConfig::LanguageFilter(s) => Box::new(s),
+            StepConfig::PageLengthFilter(s) => Box::new(s),
+            StepConfig::WordLengthFilter(s) => Box::new(s),
+            StepConfig::SymbolRatioFilter(s) => Box::new(s),
+            StepConfig::BulletCountFilter(s) => Box::new(s),
+            StepConfig::EllipsisCountFilter(s) => Box::new(s),
+            StepConfig::AlphabeticWordRatioFilter(s) => Box::new(s),
+            StepConfig::StopWordFilter(s) => Box::new(s),
+            StepConfig::WordCounterEnricher(s) => Box::new(s),
+            StepConfig::UppercaseRatioLineModifier(s) => Box::new(s),
+            StepConfig::NumericRatioLineModifier(s) => Box::new(s),
+            StepConfig::CounterLineModifier(s) => Box::new(s),
+            StepConfig::LineLengthModifier(s) => Box::new(s),
+            StepConfig::SubstringLineModifier(s) => Box::new(s),
+            StepConfig::WordRemovalRatioFilter(s) => Box::new(s),
+        }
+    }
+}
