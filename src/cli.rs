@@ -31,6 +31,8 @@ pub enum Command {
     Run(RunArgs),
     /// Ingest WARC/WET files (or folders of them) into documents.
     Ingest(IngestArgs),
+    /// Run a recipe's filter stages on any JSONL/Parquet documents (e.g. DCLM-Pool or dolma files).
+    Filter(FilterArgs),
     /// Show the documents, schema or counts of a Parquet or JSONL shard (or a folder of shards).
     Inspect(crate::inspect::InspectArgs),
 }
@@ -90,6 +92,23 @@ pub struct IngestArgs {
     pub job: JobArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// The recipe whose `filter` stages to run.
+    pub recipe: PathBuf,
+    /// Document files or folders (Parquet, JSONL, JSONL.gz, JSONL.zst; paths or URLs).
+    #[arg(short, long, required = true, num_args = 1..)]
+    pub input: Vec<String>,
+    /// Where to write the kept documents.
+    #[arg(short, long, value_name = "DIR|URL")]
+    pub output: String,
+    /// Output format (default: the recipe's).
+    #[arg(long)]
+    pub format: Option<Format>,
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ExtractorArg {
     Article,
@@ -119,6 +138,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("ingest into {} failed", args.output))?;
             crate::summary::print_stage_summary(&report);
             Ok(())
+        }
+        Command::Filter(args) => {
+            crate::recipe::run_filter_only(&args.recipe, &args.input, &args.output, &args.job, args.format, quiet)
         }
         Command::Inspect(args) => crate::inspect::inspect(&args),
     }

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use sluice_core::format::Format;
 use sluice_core::recipe::load_yaml;
 use sluice_core::runner::{run_stage, Stage};
+use sluice_filters::{FilterConfig, FilterStage};
 use sluice_ingest::{IngestConfig, IngestStage};
 
 use crate::cli::RunArgs;
@@ -52,6 +53,8 @@ fn default_format() -> Format {
 pub enum StageSpec {
     /// WARC/WET → documents (`sluice-ingest`).
     Ingest(IngestConfig),
+    /// Documents → the documents a chain of filters, modifiers and enrichers keeps (`sluice-filters`).
+    Filter(FilterConfig),
 }
 
 /// A stage ready to run, with its resolved input and output.
@@ -66,18 +69,21 @@ impl StageSpec {
     fn name(&self) -> &'static str {
         match self {
             StageSpec::Ingest(_) => "ingest",
+            StageSpec::Filter(_) => "filter",
         }
     }
 
     fn io(&self) -> (&[String], Option<&str>) {
         match self {
             StageSpec::Ingest(c) => (&c.input, c.output.as_deref()),
+            StageSpec::Filter(c) => (&c.input, c.output.as_deref()),
         }
     }
 
     fn build(&self) -> Box<dyn Stage> {
         match self {
             StageSpec::Ingest(c) => Box::new(IngestStage::new(c.clone())),
+            StageSpec::Filter(c) => Box::new(FilterStage::new(c.clone())),
         }
     }
 }
@@ -109,6 +115,29 @@ fn plan(recipe: &Recipe, output_root: &str) -> Vec<PlannedStage> {
         planned.push(PlannedStage { position: i + 1, stage: spec.build(), input, output });
     }
     planned
+}
+
+/// `sluice filter RECIPE --input DOCS --output OUT`: the recipe's filter stages (in order) over any
+/// document files. With several filter stages, stage k > 1 writes to `OUT/<k>-filter` and the last to `OUT`.
+pub fn run_filter_only(recipe_path: &Path, input: &[String], output: &str, job: &crate::cli::JobArgs, format: Option<Format>, quiet: bool) -> Result<()> {
+    let recipe: Recipe = load_yaml(recipe_path)?;
+    let filters: Vec<&FilterConfig> =
+        recipe.stages.iter().filter_map(|s| if let StageSpec::Filter(c) = s { Some(c) } else { None }).collect();
+    if filters.is_empty() {
+        bail!("{}: the recipe has no `filter` stage", recipe_path.display());
+    }
+    let mut current = input.to_vec();
+    for (i, config) in filters.iter().enumerate() {
+        let last = i + 1 == filters.len();
+        let out = if last { output.to_string() } else { format!("{}/{}-filter", output.trim_end_matches('/'), i + 1) };
+        let stage = FilterStage::new((*config).clone());
+        let progress = BarProgress::new(quiet);
+        let report = run_stage(&stage, &current, &out, &job.options(format.unwrap_or(recipe.format)), &progress)
+            .with_context(|| format!("filter stage {} of {} failed", i + 1, recipe_path.display()))?;
+        crate::summary::print_stage_summary(&report);
+        current = vec![out];
+    }
+    Ok(())
 }
 
 /// `sluice run`.

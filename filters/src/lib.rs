@@ -10,14 +10,18 @@
 //! * [`dclm`] — DCLM-Baseline's RefinedWeb-style steps with DCLM's exact parameters and quirks, checked
 //!   against DCLM's own outputs (`tests/dclm_parity.rs`).
 //!
+//! * [`stage`] — the `filter` stage: a chain of steps over document shards, with per-step drop counts.
+//!
 //! Not built yet (the filters issue): the URL ban-list filters and URL removal (they need DCLM's lists),
-//! fastText language ID and the quality classifier, Gopher repetition (UAX-29 word segmentation), the
-//! `filter` stage and recipes, and the Gopher / C4 / FineWeb rule sets.
+//! fastText language ID and the quality classifier, Gopher repetition (UAX-29 word segmentation), and the
+//! Gopher / C4 / FineWeb rule sets.
 
 pub mod dclm;
 mod registry;
+pub mod stage;
 pub mod step;
 pub mod text;
 
 pub use registry::StepConfig;
+pub use stage::{FilterConfig, FilterStage};
 pub use step::{Step, Verdict};

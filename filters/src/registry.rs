@@ -1,13 +1,13 @@
 //! Step names → step structs: what a recipe's `steps:` list deserialises into.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dclm::*;
 use crate::step::Step;
 
 /// One step of a filter chain, written in a recipe as a single-key map from the step's name (DCLM's function
 /// name) to its parameters, e.g. `- word_length_filter: {min_length: 3, max_length: 10}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum StepConfig {
     MoveUrlModifier(MoveUrlModifier),
@@ -31,7 +31,11 @@ pub enum StepConfig {
 
 impl StepConfig {
     /// The runnable step.
-    pub fn build(self) -> Box<dyn Step> {
+    pub fn build(&self) -> Box<dyn Step> {
+        self.clone().into_step()
+    }
+
+    fn into_step(self) -> Box<dyn Step> {
         match self {
             StepConfig::MoveUrlModifier(s) => Box::new(s),
             StepConfig::NewlineRemovalModifier(s) => Box::new(s),

@@ -39,9 +39,19 @@ impl ShardStats {
         bump(&mut self.drops, reason, 1);
     }
 
+    /// `n` documents not written, for `reason`.
+    pub fn drop_docs(&mut self, reason: &str, n: u64) {
+        bump(&mut self.drops, reason, n);
+    }
+
     /// One problem of kind `kind`.
     pub fn error(&mut self, kind: &str) {
         bump(&mut self.errors, kind, 1);
+    }
+
+    /// `n` problems of kind `kind`.
+    pub fn errors(&mut self, kind: &str, n: u64) {
+        bump(&mut self.errors, kind, n);
     }
 
     /// Adds `by` to the counter `name`.

@@ -127,6 +127,13 @@ impl Default for CounterLineModifier {
     }
 }
 
+impl Serialize for CounterLineModifier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        s.serialize_map(Some(0))?.end()
+    }
+}
+
 impl<'de> Deserialize<'de> for CounterLineModifier {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -237,6 +244,12 @@ impl SubstringLineModifier {
         };
         let pattern = RegexBuilder::new(&source).case_insensitive(!params.case_sensitive).build()?;
         Ok(SubstringLineModifier { params, pattern })
+    }
+}
+
+impl Serialize for SubstringLineModifier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.params.serialize(s)
     }
 }
 
