@@ -5,6 +5,7 @@
 mod content;
 mod lines;
 mod metadata;
+mod repetition;
 
 pub use content::{
     AlphabeticWordRatioFilter, BulletCountFilter, EllipsisCountFilter, PageLengthFilter, StopWordFilter, SymbolRatioFilter,
@@ -15,3 +16,4 @@ pub use lines::{
     UppercaseRatioLineModifier,
 };
 pub use metadata::{LanguageFilter, MoveUrlModifier};
+pub use repetition::MassiveWebRepetitionFilters;
