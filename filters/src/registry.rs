@@ -12,6 +12,7 @@ use crate::step::Step;
 pub enum StepConfig {
     MoveUrlModifier(MoveUrlModifier),
     NewlineRemovalModifier(NewlineRemovalModifier),
+    DetectLangWholePageEnricher(DetectLangWholePageEnricher),
     LanguageFilter(LanguageFilter),
     PageLengthFilter(PageLengthFilter),
     WordLengthFilter(WordLengthFilter),
@@ -40,6 +41,7 @@ impl StepConfig {
         match self {
             StepConfig::MoveUrlModifier(s) => Box::new(s),
             StepConfig::NewlineRemovalModifier(s) => Box::new(s),
+            StepConfig::DetectLangWholePageEnricher(s) => Box::new(s),
             StepConfig::LanguageFilter(s) => Box::new(s),
             StepConfig::PageLengthFilter(s) => Box::new(s),
             StepConfig::WordLengthFilter(s) => Box::new(s),

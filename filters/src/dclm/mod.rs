@@ -3,6 +3,7 @@
 //! defaults, so `dclm_baseline_refinedweb.yaml`'s steps deserialise unchanged.
 
 mod content;
+mod language;
 mod lines;
 mod metadata;
 mod repetition;
@@ -15,5 +16,6 @@ pub use lines::{
     CounterLineModifier, LineLengthModifier, NewlineRemovalModifier, NumericRatioLineModifier, SubstringLineModifier,
     UppercaseRatioLineModifier,
 };
+pub use language::{lid_176, top_language, DetectLangWholePageEnricher};
 pub use metadata::{LanguageFilter, MoveUrlModifier};
 pub use repetition::MassiveWebRepetitionFilters;

@@ -1,0 +1,96 @@
+//! `detect_lang_whole_page_enricher`: fastText language ID over the whole page.
+
+use std::sync::{Arc, OnceLock};
+
+use fasttext::FastText;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sluice_core::Document;
+
+use crate::step::{Step, Verdict};
+
+/// fastText's LID-176 (quantized), compiled in: language ID needs no download (see `models/README.md`).
+static LID_176: &[u8] = include_bytes!("../../models/lid.176.ftz");
+
+/// The bundled LID-176 model, loaded once per process. (The C++ loader reads only from a path, so the
+/// embedded bytes go through a temporary file once.)
+pub fn lid_176() -> Arc<FastText> {
+    static MODEL: OnceLock<Arc<FastText>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let load = || -> Result<FastText, String> {
+                let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+                std::fs::write(file.path(), LID_176).map_err(|e| e.to_string())?;
+                let mut model = FastText::new();
+                model.load_model(&file.path().to_string_lossy())?;
+                Ok(model)
+            };
+            Arc::new(load().expect("the bundled lid.176.ftz loads"))
+        })
+        .clone()
+}
+
+/// Which language-ID model the enricher uses (DCLM's `model` parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LidModel {
+    Fasttext,
+}
+
+/// `detect_lang_whole_page_enricher`: stores `{language: probability}` of fastText's top prediction in
+/// `attributes["<key_prefix>_fasttext"]`. As in DCLM, newlines are deleted (lines glued without a space)
+/// before prediction, and a page that is empty or only spaces and ASCII punctuation gets `{}`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectLangWholePageEnricher {
+    pub model: LidModel,
+    #[serde(default = "default_prefix")]
+    pub key_prefix: String,
+    #[serde(default)]
+    pub overwrite: bool,
+    #[serde(skip, default = "lid_176")]
+    fasttext: Arc<FastText>,
+}
+
+impl std::fmt::Debug for DetectLangWholePageEnricher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DetectLangWholePageEnricher").field("model", &self.model).field("key_prefix", &self.key_prefix).finish()
+    }
+}
+
+fn default_prefix() -> String {
+    "language_id_whole_page".into()
+}
+
+/// Python `string.punctuation` plus the space: what DCLM's `is_space_or_punct` accepts.
+fn is_space_or_punct(text: &str) -> bool {
+    text.chars().all(|c| c == ' ' || c.is_ascii_punctuation())
+}
+
+/// fastText's top-1 prediction as `{lang: prob}`, exactly as DCLM gets it from the Python binding, whose
+/// `predict` appends a newline (an end-of-sentence token, which counts even for empty input).
+pub fn top_language(model: &FastText, text: &str) -> Map<String, Value> {
+    let mut scores = Map::new();
+    let predictions = model.predict(&format!("{text}\n"), 1, 0.0).unwrap_or_default();
+    if let Some(best) = predictions.into_iter().next() {
+        let language = best.label.trim_start_matches("__label__").to_string();
+        scores.insert(language, Value::from(f64::from(best.prob)));
+    }
+    scores
+}
+
+impl Step for DetectLangWholePageEnricher {
+    fn name(&self) -> &'static str {
+        "detect_lang_whole_page_enricher"
+    }
+
+    fn apply(&self, doc: &mut Document) -> Verdict {
+        let key = format!("{}_fasttext", self.key_prefix);
+        if !self.overwrite && doc.attributes.contains_key(&key) {
+            return Verdict::Error("language_id_exists");
+        }
+        let scores = if is_space_or_punct(&doc.text) { Map::new() } else { top_language(&self.fasttext, &doc.text.replace('\n', "")) };
+        doc.attributes.insert(key, Value::Object(scores));
+        Verdict::Keep
+    }
+}
