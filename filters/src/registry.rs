@@ -11,6 +11,8 @@ use crate::step::Step;
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum StepConfig {
     MoveUrlModifier(MoveUrlModifier),
+    UrlSubstringFilter(UrlSubstringFilter),
+    UrlRemovalModifier(UrlRemovalModifier),
     NewlineRemovalModifier(NewlineRemovalModifier),
     DetectLangWholePageEnricher(DetectLangWholePageEnricher),
     LanguageFilter(LanguageFilter),
@@ -40,6 +42,8 @@ impl StepConfig {
     fn into_step(self) -> Box<dyn Step> {
         match self {
             StepConfig::MoveUrlModifier(s) => Box::new(s),
+            StepConfig::UrlSubstringFilter(s) => Box::new(s),
+            StepConfig::UrlRemovalModifier(s) => Box::new(s),
             StepConfig::NewlineRemovalModifier(s) => Box::new(s),
             StepConfig::DetectLangWholePageEnricher(s) => Box::new(s),
             StepConfig::LanguageFilter(s) => Box::new(s),

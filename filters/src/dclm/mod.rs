@@ -7,6 +7,7 @@ mod language;
 mod lines;
 mod metadata;
 mod repetition;
+mod url;
 
 pub use content::{
     AlphabeticWordRatioFilter, BulletCountFilter, EllipsisCountFilter, PageLengthFilter, StopWordFilter, SymbolRatioFilter,
@@ -19,3 +20,4 @@ pub use lines::{
 pub use language::{lid_176, top_language, DetectLangWholePageEnricher};
 pub use metadata::{LanguageFilter, MoveUrlModifier};
 pub use repetition::MassiveWebRepetitionFilters;
+pub use url::{UrlRemovalModifier, UrlSubstringFilter};

@@ -1,0 +1,279 @@
+//! URL steps: ban lists over the page URL (`url_substring_filter`) and URL removal from the text
+//! (`url_removal_modifier`).
+
+use std::collections::HashSet;
+
+use regex::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+use sluice_core::Document;
+
+use crate::step::{keep_if, set_text, Step, Verdict};
+
+/// DCLM's lists, compiled in (see `banlists/README.md`), by file name.
+const BUNDLED_LISTS: [(&str, &str); 4] = [
+    ("refinedweb_banned_words_strict_reverse_engineered.txt", include_str!("../../banlists/refinedweb_banned_words_strict_reverse_engineered.txt")),
+    ("refinedweb_banned_words_hard_reverse_engineered.txt", include_str!("../../banlists/refinedweb_banned_words_hard_reverse_engineered.txt")),
+    ("refinedweb_banned_words_soft_reverse_engineered.txt", include_str!("../../banlists/refinedweb_banned_words_soft_reverse_engineered.txt")),
+    ("iana_tlds.txt", include_str!("../../banlists/iana_tlds.txt")),
+];
+
+/// The lines of a list file: the file at `path` if there is one, else the bundled list of that file name.
+fn read_list(path: &str) -> Result<Vec<String>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(_) => {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let bundled = BUNDLED_LISTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t);
+            bundled.ok_or_else(|| format!("list file '{path}' not found (and it is not one of DCLM's bundled lists)"))?.to_string()
+        }
+    };
+    // Python's str.splitlines() on the file.
+    Ok(text.lines().map(str::to_string).collect())
+}
+
+/// A regex alternation of literal words in which, at any position, the longest matching word wins — what
+/// retrie's trie regex does (DCLM builds its ban-list and TLD patterns with retrie).
+fn longest_first_alternation(words: &[String]) -> String {
+    let mut sorted: Vec<&String> = words.iter().filter(|w| !w.is_empty()).collect();
+    sorted.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    sorted.dedup();
+    sorted.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join("|")
+}
+
+/// One string or several.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StringOrList {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The parameters of `url_substring_filter`, as written in a recipe.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlSubstringParams {
+    #[serde(default)]
+    pub banlist: Option<StringOrList>,
+    /// A file with one banned string per line (DCLM's bundled lists are found by file name).
+    #[serde(default)]
+    pub banlist_from_fname: Option<String>,
+    /// Characters deleted from the URL before matching (DCLM: `['-', '.']` and `['www']`).
+    #[serde(default)]
+    pub ignore_chars: Vec<String>,
+    /// How many distinct banned strings must occur for the page to be dropped.
+    #[serde(default = "one")]
+    pub num_banned_substrs: usize,
+    /// Compare the URL's host (after `ignore_chars`) with the list instead of searching the URL.
+    #[serde(default)]
+    pub exact_domain_match: bool,
+    /// Banned strings may occur anywhere; when false they must be whole words (`\b…\b`).
+    #[serde(default = "yes")]
+    pub match_substrings: bool,
+    #[serde(default)]
+    pub case_sensitive: bool,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn yes() -> bool {
+    true
+}
+
+enum Matcher {
+    Domains(HashSet<String>),
+    Pattern(Regex),
+}
+
+/// `url_substring_filter`: drops pages whose URL contains banned strings (RefinedWeb's URL filters).
+///
+/// DCLM quirk, reproduced: `ignore_chars` are removed from the whole host with `str.replace`, so
+/// `ignore_chars: ['www']` turns `www.x.com` into `.x.com`, and `awww.com` into `a.com`.
+pub struct UrlSubstringFilter {
+    params: UrlSubstringParams,
+    matcher: Matcher,
+}
+
+impl UrlSubstringFilter {
+    pub fn new(params: UrlSubstringParams) -> Result<Self, String> {
+        let mut banned: Vec<String> = match (&params.banlist_from_fname, &params.banlist) {
+            (Some(path), _) => read_list(path)?,
+            (None, Some(StringOrList::One(one))) => vec![one.clone()],
+            (None, Some(StringOrList::Many(many))) => many.clone(),
+            (None, None) => return Err("url_substring_filter needs `banlist` or `banlist_from_fname`".into()),
+        };
+        if !params.case_sensitive {
+            banned = banned.iter().map(|b| b.to_lowercase()).collect();
+        }
+        let matcher = if params.exact_domain_match {
+            Matcher::Domains(banned.into_iter().collect())
+        } else {
+            let alternation = format!("(?:{})", longest_first_alternation(&banned));
+            let source = if params.match_substrings { alternation } else { format!(r"\b{alternation}\b") };
+            let regex = RegexBuilder::new(&source).case_insensitive(!params.case_sensitive).build().map_err(|e| e.to_string())?;
+            Matcher::Pattern(regex)
+        };
+        Ok(UrlSubstringFilter { params, matcher })
+    }
+}
+
+/// The network location of a URL as Python's `urlparse(url).netloc` gives it.
+fn netloc(url: &str) -> &str {
+    let rest = match url.find(':') {
+        Some(colon) => {
+            let scheme = &url[..colon];
+            let valid = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            if valid { &url[colon + 1..] } else { url }
+        }
+        None => url,
+    };
+    match rest.strip_prefix("//") {
+        Some(after) => &after[..after.find(['/', '?', '#']).unwrap_or(after.len())],
+        None => "",
+    }
+}
+
+impl Step for UrlSubstringFilter {
+    fn name(&self) -> &'static str {
+        "url_substring_filter"
+    }
+
+    fn apply(&self, doc: &mut Document) -> Verdict {
+        let Some(url) = doc.url.as_deref() else { return Verdict::Error("missing_url") };
+        let target = if self.params.exact_domain_match { netloc(url) } else { url };
+        let mut target = if self.params.case_sensitive { target.to_string() } else { target.to_lowercase() };
+        for ignored in &self.params.ignore_chars {
+            target = target.replace(ignored.as_str(), "");
+        }
+        match &self.matcher {
+            Matcher::Domains(domains) => keep_if(!domains.contains(&target)),
+            Matcher::Pattern(pattern) => {
+                let found: HashSet<&str> = pattern.find_iter(&target).map(|m| m.as_str()).collect();
+                keep_if(found.len() < self.params.num_banned_substrs)
+            }
+        }
+    }
+}
+
+impl Serialize for UrlSubstringFilter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.params.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for UrlSubstringFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        UrlSubstringFilter::new(UrlSubstringParams::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Clone for UrlSubstringFilter {
+    fn clone(&self) -> Self {
+        UrlSubstringFilter::new(self.params.clone()).expect("parameters that built once build again")
+    }
+}
+
+impl std::fmt::Debug for UrlSubstringFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UrlSubstringFilter").field("params", &self.params).finish()
+    }
+}
+
+/// The parameters of `url_removal_modifier`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlRemovalParams {
+    #[serde(default = "default_tlds")]
+    pub tlds_filepath: String,
+}
+
+fn default_tlds() -> String {
+    "baselines/mappers/iana_tlds.txt".into()
+}
+
+/// `url_removal_modifier`: removes URLs and IPv4 addresses from the text.
+///
+/// DCLM quirk, reproduced: the URL pattern is applied only when the text *begins* with a TLD (any of 1,591,
+/// case-insensitively — "The…" begins with `th`), and it is case-sensitive itself; the IPv4 pattern is
+/// always applied. Python's `\s` (which includes `\x1c`–`\x1f`) is kept.
+pub struct UrlRemovalModifier {
+    params: UrlRemovalParams,
+    starts_with_tld: Regex,
+    url: Regex,
+    ipv4: Regex,
+}
+
+impl UrlRemovalModifier {
+    pub fn new(params: UrlRemovalParams) -> Result<Self, String> {
+        let tlds = longest_first_alternation(&read_list(&params.tlds_filepath)?);
+        let build = |source: &str, insensitive: bool| RegexBuilder::new(source).case_insensitive(insensitive).build().map_err(|e| e.to_string());
+        let starts_with_tld = build(&format!("^(?:{tlds})"), true)?;
+        let space = r"[\s\x1c-\x1f]";
+        let url = build(
+            &format!(r"{space}{{0,10}}(?:((https?|ftp)://))?[-a-zA-Z0-9@:%._\+~#=]{{1,256}}\.(?:{tlds})\b([-a-zA-Z0-9()@:%_\+.~#?&//=]*)"),
+            false,
+        )?;
+        let ipv4 = build(&format!(r"{space}{{0,10}}\b((https?|ftp)://)?(?:[0-2]?[0-9]{{1,2}}\.){{3}}[0-2]?[0-9]{{1,2}}[-a-zA-Z0-9()@:%_\+.~#?&//=]*"), false)?;
+        Ok(UrlRemovalModifier { params, starts_with_tld, url, ipv4 })
+    }
+}
+
+impl Step for UrlRemovalModifier {
+    fn name(&self) -> &'static str {
+        "url_removal_modifier"
+    }
+
+    fn apply(&self, doc: &mut Document) -> Verdict {
+        let mut text = std::mem::take(&mut doc.text);
+        if self.starts_with_tld.is_match(&text) {
+            text = self.url.replace_all(&text, "").into_owned();
+        }
+        text = self.ipv4.replace_all(&text, "").into_owned();
+        set_text(doc, text)
+    }
+}
+
+impl Serialize for UrlRemovalModifier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.params.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for UrlRemovalModifier {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Maybe {
+            #[serde(default = "default_tlds")]
+            tlds_filepath: String,
+        }
+        let params = Maybe::deserialize(d)?;
+        UrlRemovalModifier::new(UrlRemovalParams { tlds_filepath: params.tlds_filepath }).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Clone for UrlRemovalModifier {
+    fn clone(&self) -> Self {
+        UrlRemovalModifier::new(self.params.clone()).expect("parameters that built once build again")
+    }
+}
+
+impl std::fmt::Debug for UrlRemovalModifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UrlRemovalModifier").field("params", &self.params).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netloc_follows_urlparse() {
+        assert_eq!(netloc("https://www.Example.com:8080/a?b"), "www.Example.com:8080");
+        assert_eq!(netloc("example.com/path"), "");
+        assert_eq!(netloc("//host/x"), "host");
+    }
+}
