@@ -107,3 +107,54 @@ fn json_close(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
+
+#[test]
+fn the_whole_chain_keeps_exactly_dclms_pages_with_dclms_text() {
+    let Some(dir) = golden() else {
+        eprintln!("SKIPPED the_whole_chain_keeps_exactly_dclms_pages_with_dclms_text: ../shared/golden not found");
+        return;
+    };
+    let summary: Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    // DCLM's 26 steps in order, minus the curated domain list, which the golden run skipped too.
+    let chain: Vec<Box<dyn sluice_filters::Step>> = summary["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["skipped"].as_bool().unwrap_or(false))
+        .map(|s| {
+            let config: StepConfig = serde_json::from_value(json!({ s["name"].as_str().unwrap(): s["params"] })).unwrap();
+            config.build()
+        })
+        .collect();
+    assert_eq!(chain.len(), 25);
+    let file = std::fs::File::open(dir.join("dclm_baseline_golden.jsonl.zst")).unwrap();
+    let (mut kept, mut agree, mut pages) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for line in BufReader::new(zstd::Decoder::new(file).unwrap()).lines() {
+        let page: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        pages += 1;
+        let mut doc = Document::from_text(page["input_text"].as_str().unwrap(), None);
+        doc.metadata = page["input_metadata"].as_object().cloned().unwrap_or_default();
+        let survived = chain.iter().all(|step| step.apply(&mut doc) == Verdict::Keep);
+        let expected = page["final_page"].as_object();
+        let same = match (survived, expected) {
+            (false, None) => true,
+            (true, Some(final_page)) => {
+                kept += 1;
+                final_page["text"].as_str() == Some(doc.text.as_str())
+                    && final_page["url"].as_str() == doc.url.as_deref()
+                    && final_page["previous_word_count"] == doc.attributes["previous_word_count"]
+                    && json_close(&final_page["language_id_whole_page_fasttext"], &doc.attributes["language_id_whole_page_fasttext"])
+            }
+            _ => false,
+        };
+        agree += usize::from(same);
+        if !same && failures.len() < 10 {
+            failures.push(format!("{}: sluice kept={survived}, DCLM kept={}", page["id"], expected.is_some()));
+        }
+    }
+    eprintln!("whole chain: {agree}/{pages} pages identical to DCLM's output; {kept} kept (DCLM kept 1,682)");
+    assert_eq!(pages, 3108);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(kept, 1682);
+}
