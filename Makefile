@@ -14,7 +14,7 @@ PYTHON ?= python3
 BENCH_DIR := $(TARGET_DIR)/bench-extract
 BENCH_VENV := .venv-bench
 
-.PHONY: all build demo demo-clean test bench bench-extract check-toolchain clean
+.PHONY: all build demo demo-clean test bench bench-extract bench-filters check-toolchain clean
 
 all: build
 
@@ -44,7 +44,7 @@ test: check-toolchain
 	tests/with-s3.sh $(CARGO) test --workspace
 
 ## bench: every benchmark (release build; peers installed from PyPI into .venv-bench)
-bench: bench-extract
+bench: bench-extract bench-filters
 
 ## bench-extract: sluice's extractors vs resiliparse and trafilatura on the same real pages, one run
 bench-extract: check-toolchain
@@ -54,6 +54,14 @@ bench-extract: check-toolchain
 	$(CARGO) bench --bench extract -- prepare $(BENCH_DIR)
 	$(BENCH_VENV)/bin/python benches/extract_peers.py $(BENCH_DIR)
 	$(CARGO) bench --bench extract -- report $(BENCH_DIR)
+
+## bench-filters: DCLM-Baseline's chain in sluice vs datatrove's filters on DCLM's golden pages, one run
+bench-filters: check-toolchain
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q "datatrove[processing,io]" spacy lxml_html_clean
+	$(CARGO) bench --bench filters -- prepare $(TARGET_DIR)/bench-filters
+	$(BENCH_VENV)/bin/python benches/filters_peers.py $(TARGET_DIR)/bench-filters/docs.jsonl $(TARGET_DIR)/bench-filters/peers.json
+	$(CARGO) bench --bench filters -- report $(TARGET_DIR)/bench-filters
 
 clean:
 	$(CARGO) clean
