@@ -35,6 +35,9 @@ pub enum Command {
     Filter(FilterArgs),
     /// Show the documents, schema or counts of a Parquet or JSONL shard (or a folder of shards).
     Inspect(crate::inspect::InspectArgs),
+    /// Quality classifiers: train one, or find the threshold for a top-k % cut.
+    #[command(subcommand)]
+    Quality(crate::quality::QualityCommand),
 }
 
 /// Options every stage run takes.
@@ -143,5 +146,6 @@ pub fn run(cli: Cli) -> Result<()> {
             crate::recipe::run_filter_only(&args.recipe, &args.input, &args.output, &args.job, args.format, quiet)
         }
         Command::Inspect(args) => crate::inspect::inspect(&args),
+        Command::Quality(command) => crate::quality::run(&command),
     }
 }

@@ -7,6 +7,7 @@
 mod cli;
 mod inspect;
 mod progress;
+mod quality;
 mod recipe;
 mod summary;
 

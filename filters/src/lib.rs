@@ -17,6 +17,7 @@
 //! Gopher / C4 / FineWeb rule sets.
 
 pub mod dclm;
+pub mod quality;
 mod registry;
 pub mod stage;
 pub mod step;

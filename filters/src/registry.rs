@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dclm::*;
+use crate::quality::{ClassifyFasttextHqProbEnricher, QualityFilter};
 use crate::step::Step;
 
 /// One step of a filter chain, written in a recipe as a single-key map from the step's name (DCLM's function
@@ -31,6 +32,8 @@ pub enum StepConfig {
     LineLengthModifier(LineLengthModifier),
     SubstringLineModifier(SubstringLineModifier),
     WordRemovalRatioFilter(WordRemovalRatioFilter),
+    ClassifyFasttextHqProbEnricher(ClassifyFasttextHqProbEnricher),
+    QualityFilter(QualityFilter),
 }
 
 impl StepConfig {
@@ -62,6 +65,8 @@ impl StepConfig {
             StepConfig::LineLengthModifier(s) => Box::new(s),
             StepConfig::SubstringLineModifier(s) => Box::new(s),
             StepConfig::WordRemovalRatioFilter(s) => Box::new(s),
+            StepConfig::ClassifyFasttextHqProbEnricher(s) => Box::new(s),
+            StepConfig::QualityFilter(s) => Box::new(s),
         }
     }
 }

@@ -61,6 +61,29 @@ pub fn is_space_str(s: &str) -> bool {
     !s.is_empty() && s.chars().all(is_space)
 }
 
+/// Python `s.splitlines()`: splits on \n, \r, \r\n, \v, \f, \x1c–\x1e, \x85, U+2028 and U+2029.
+pub fn splitlines(s: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let is_break = matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        if is_break {
+            lines.push(&s[start..i]);
+            let mut end = i + c.len_utf8();
+            if c == '\r' && chars.peek().is_some_and(|(_, n)| *n == '\n') {
+                chars.next();
+                end += 1;
+            }
+            start = end;
+        }
+    }
+    if start < s.len() {
+        lines.push(&s[start..]);
+    }
+    lines
+}
+
 /// Length in code points (Python `len(s)`).
 pub fn len(s: &str) -> usize {
     s.chars().count()
@@ -117,6 +140,13 @@ mod tests {
     fn splits_like_python() {
         assert_eq!(split("a\u{1f}b\u{a0}c  d\n").collect::<Vec<_>>(), vec!["a", "b", "c", "d"]);
         assert_eq!(strip("\u{1c} x \u{3000}"), "x");
+    }
+
+    #[test]
+    fn splitlines_like_python() {
+        assert_eq!(splitlines("a\r\nb\rc\u{2028}d\n"), vec!["a", "b", "c", "d"]);
+        assert_eq!(splitlines("\n\nx"), vec!["", "", "x"]);
+        assert!(splitlines("").is_empty());
     }
 
     #[test]

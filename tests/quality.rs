@@ -1,0 +1,138 @@
+//! Quality classifiers end to end: `sluice quality train` on real labelled text, scoring in a recipe's
+//! filter chain with DCLM's enricher, and the top-k % threshold.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use sluice_filters::quality::{hq_probability, load_classifier};
+
+fn write_lines(path: &Path, lines: &[String]) {
+    std::fs::write(path, lines.join("\n")).unwrap();
+}
+
+/// Held-out accuracy of a model trained on `train_pos`/`train_neg`.
+fn held_out_accuracy(dir: &Path, train: (&[String], &[String]), test: (&[String], &[String]), extra: &[&str]) -> f64 {
+    let (pos, neg, model) = (dir.join("pos.txt"), dir.join("neg.txt"), dir.join("model.bin"));
+    write_lines(&pos, train.0);
+    write_lines(&neg, train.1);
+    let mut args = vec!["quality", "train", "--positive", pos.to_str().unwrap(), "--negative", neg.to_str().unwrap(), "--out", model.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = sluice_ok(&args);
+    assert!(out.contains("trained on"), "{out}");
+    let model = load_classifier(&model).unwrap();
+    let correct = test.0.iter().filter(|t| hq_probability(&model, t) >= 0.5).count()
+        + test.1.iter().filter(|t| hq_probability(&model, t) < 0.5).count();
+    correct as f64 / (test.0.len() + test.1.len()) as f64
+}
+
+#[test]
+fn a_classifier_trained_on_article_text_vs_page_furniture_separates_held_out_text() {
+    // Positives: paragraphs of the ScrapingHub sample's gold article bodies. Negatives: the short lines
+    // (menus, buttons, bylines) resiliparse extracts from the bundled real pages.
+    let gold: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo().join("tests/data/aeb-sample/ground-truth.json")).unwrap()).unwrap();
+    let positives: Vec<String> = gold
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|v| v["articleBody"].as_str().unwrap().lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|l| l.split_whitespace().count() >= 12)
+        .collect();
+    let mut negatives: Vec<String> = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("tests/data/resiliparse-2.0.1/realhtml")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(file).unwrap();
+        negatives.extend(text.lines().map(str::trim).filter(|l| (1..=4).contains(&l.split_whitespace().count())).map(str::to_string));
+    }
+    negatives.truncate(positives.len() * 2);
+    assert!(positives.len() > 100 && negatives.len() > 100, "{} {}", positives.len(), negatives.len());
+    let split = |v: &[String]| -> (Vec<String>, Vec<String>) {
+        let (mut train, mut test) = (Vec::new(), Vec::new());
+        for (i, x) in v.iter().enumerate() {
+            if i % 5 == 0 { test.push(x.clone()) } else { train.push(x.clone()) }
+        }
+        (train, test)
+    };
+    let ((pos_train, pos_test), (neg_train, neg_test)) = (split(&positives), split(&negatives));
+    let dir = tempfile::tempdir().unwrap();
+    let accuracy = held_out_accuracy(dir.path(), (&pos_train, &neg_train), (&pos_test, &neg_test), &[]);
+    eprintln!("held-out accuracy {accuracy:.3} on {} examples", pos_test.len() + neg_test.len());
+    assert!(accuracy >= 0.9, "accuracy {accuracy}");
+}
+
+#[test]
+fn sms_spam_classifier_reaches_held_out_accuracy() {
+    let Some(data) = shared_or_skip("sms_spam_classifier_reaches_held_out_accuracy") else { return };
+    let read = |name: &str| -> (Vec<String>, Vec<String>) {
+        let text = std::fs::read(data.join("models/fasttext/labeled_examples").join(name)).unwrap();
+        let text = String::from_utf8_lossy(&text);
+        let (mut ham, mut spam) = (Vec::new(), Vec::new());
+        for line in text.lines() {
+            match line.split_once('\t') {
+                Some(("ham", t)) => ham.push(t.to_string()),
+                Some(("spam", t)) => spam.push(t.to_string()),
+                _ => {}
+            }
+        }
+        (ham, spam)
+    };
+    // The file's own train/test split has very different class balances (spam is 9 % of one, 60 % of the
+    // other), so pool both and hold out every fifth message of each class.
+    let (mut ham, mut spam) = read("sms_dataset_train.tsv");
+    let (test_ham, test_spam) = read("sms_dataset_test.tsv");
+    ham.extend(test_ham);
+    spam.extend(test_spam);
+    let split = |v: &[String]| -> (Vec<String>, Vec<String>) {
+        let (mut train, mut test) = (Vec::new(), Vec::new());
+        for (i, x) in v.iter().enumerate() {
+            if i % 5 == 0 { test.push(x.clone()) } else { train.push(x.clone()) }
+        }
+        (train, test)
+    };
+    let ((ham_train, ham_test), (spam_train, spam_test)) = (split(&ham), split(&spam));
+    let dir = tempfile::tempdir().unwrap();
+    // ~1,000 short messages: more epochs than DCLM's 5 (made for millions of documents).
+    let accuracy = held_out_accuracy(dir.path(), (&ham_train, &spam_train), (&ham_test, &spam_test), &["--epoch", "25"]);
+    eprintln!("SMS ham-vs-spam held-out accuracy {accuracy:.3} (majority class: 0.757)");
+    assert!(accuracy >= 0.93, "accuracy {accuracy}");
+}
+
+#[test]
+fn recipes_score_and_filter_by_quality_and_thresholds_keep_the_top_fraction() {
+    let dir = tempfile::tempdir().unwrap();
+    // Train a tiny model: gold article text vs short page furniture (as above, fewer examples).
+    let gold: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo().join("tests/data/aeb-sample/ground-truth.json")).unwrap()).unwrap();
+    let pos: Vec<String> = gold.as_object().unwrap().values().map(|v| v["articleBody"].as_str().unwrap().replace('\n', " ")).collect();
+    let neg: Vec<String> = ["Home", "Sign in", "Subscribe now", "Share on Facebook", "Related stories", "Cookie settings", "Next article", "Menu"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    write_lines(&dir.path().join("pos.txt"), &pos);
+    write_lines(&dir.path().join("neg.txt"), &neg);
+    let model = dir.path().join("q.bin");
+    sluice_ok(&["quality", "train", "--positive", dir.path().join("pos.txt").to_str().unwrap(), "--negative", dir.path().join("neg.txt").to_str().unwrap(), "--out", model.to_str().unwrap()]);
+    let recipe = dir.path().join("q.yaml");
+    std::fs::write(
+        &recipe,
+        format!(
+            "name: q\noutput: {}\nstages:\n  - filter:\n      steps:\n        - classify_fasttext_hq_prob_enricher: {{model_filename: {}, key: hq}}\n        - quality_filter: {{key: hq, threshold: 0.0}}\n",
+            dir.path().join("out").display(),
+            model.display()
+        ),
+    )
+    .unwrap();
+    // Score the bundled demo documents (ingested first).
+    let docs = dir.path().join("docs");
+    sluice_ok(&["ingest", demo_warc().join("realhtml-part0.warc.gz").to_str().unwrap(), "--output", docs.to_str().unwrap()]);
+    let scored = dir.path().join("scored");
+    sluice_ok(&["filter", recipe.to_str().unwrap(), "--input", docs.to_str().unwrap(), "--output", scored.to_str().unwrap()]);
+    let threshold: f64 = sluice_ok(&["quality", "threshold", scored.to_str().unwrap(), "--key", "hq", "--keep-fraction", "0.25"]).trim().parse().unwrap();
+    let all = sluice_core::format::read_all(&sluice_core::store::Location::parse(scored.join("realhtml-part0.parquet").to_str().unwrap()).unwrap()).unwrap();
+    assert!(all.len() >= 50, "{}", all.len());
+    let kept = all.iter().filter(|d| d.attributes["hq"].as_f64().unwrap() >= threshold).count();
+    assert!((kept as f64 / all.len() as f64 - 0.25).abs() < 0.05, "kept {kept} of {}", all.len());
+}
