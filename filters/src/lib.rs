@@ -12,11 +12,13 @@
 //!
 //! * [`stage`] — the `filter` stage: a chain of steps over document shards, with per-step drop counts.
 //!
-//! Not built yet (the filters issue): the URL ban-list filters and URL removal (they need DCLM's lists),
-//! fastText language ID and the quality classifier, Gopher repetition (UAX-29 word segmentation), and the
-//! Gopher / C4 / FineWeb rule sets.
+//! * [`fineweb`] — FineWeb's quality rules; [`quality`] — fastText quality classifiers (train, score,
+//!   threshold).
+//!
+//! Recipes combine them into DCLM-Baseline, Gopher, C4, FineWeb and RefinedWeb rule sets (`recipes/`).
 
 pub mod dclm;
+pub mod fineweb;
 pub mod quality;
 mod registry;
 pub mod stage;

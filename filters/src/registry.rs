@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dclm::*;
+use crate::fineweb::FinewebQualityFilter;
 use crate::quality::{ClassifyFasttextHqProbEnricher, QualityFilter};
 use crate::step::Step;
 
@@ -34,6 +35,9 @@ pub enum StepConfig {
     WordRemovalRatioFilter(WordRemovalRatioFilter),
     ClassifyFasttextHqProbEnricher(ClassifyFasttextHqProbEnricher),
     QualityFilter(QualityFilter),
+    PunctuationLineModifier(PunctuationLineModifier),
+    SubstringFilter(SubstringFilter),
+    FinewebQualityFilter(FinewebQualityFilter),
 }
 
 impl StepConfig {
@@ -67,6 +71,9 @@ impl StepConfig {
             StepConfig::WordRemovalRatioFilter(s) => Box::new(s),
             StepConfig::ClassifyFasttextHqProbEnricher(s) => Box::new(s),
             StepConfig::QualityFilter(s) => Box::new(s),
+            StepConfig::PunctuationLineModifier(s) => Box::new(s),
+            StepConfig::SubstringFilter(s) => Box::new(s),
+            StepConfig::FinewebQualityFilter(s) => Box::new(s),
         }
     }
 }

@@ -314,3 +314,78 @@ impl Step for WordRemovalRatioFilter {
         keep_if((previous - current) / previous <= self.max_removed_ratio)
     }
 }
+
+/// `substring_filter` (C4's lorem-ipsum and curly-brace rules, bad-word lists): drops pages that contain a
+/// banned string (anywhere, at the start, or at the end; optionally as a whole word). As in DCLM, the
+/// banned strings go into the regex unescaped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubstringFilterParams {
+    #[serde(default)]
+    pub banlist: Option<crate::dclm::lines::Banlist>,
+    #[serde(default)]
+    pub banlist_from_fname: Option<String>,
+    #[serde(default)]
+    pub location: crate::dclm::lines::Location,
+    #[serde(default)]
+    pub case_sensitive: bool,
+    #[serde(default)]
+    pub exact_word: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubstringFilter {
+    params: SubstringFilterParams,
+    pattern: regex::Regex,
+}
+
+impl SubstringFilter {
+    pub fn new(params: SubstringFilterParams) -> Result<Self, String> {
+        use crate::dclm::lines::{Banlist, Location};
+        let banned: Vec<String> = match (&params.banlist_from_fname, &params.banlist) {
+            (Some(path), _) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?.lines().map(str::to_string).collect(),
+            (None, Some(Banlist::One(one))) => vec![one.clone()],
+            (None, Some(Banlist::Many(many))) => many.clone(),
+            (None, None) => return Err("substring_filter needs `banlist` or `banlist_from_fname`".into()),
+        };
+        let banned: Vec<String> = if params.case_sensitive { banned } else { banned.iter().map(|b| b.to_lowercase()).collect() };
+        let mut source = format!("(?:{})", banned.join("|"));
+        if params.exact_word {
+            source = format!(r"\b{source}\b");
+        }
+        source = match params.location {
+            Location::Prefix => format!("^{source}"),
+            Location::Suffix => format!("{source}$"),
+            Location::Any => source,
+        };
+        let pattern = regex::Regex::new(&source).map_err(|e| e.to_string())?;
+        Ok(SubstringFilter { params, pattern })
+    }
+}
+
+impl Step for SubstringFilter {
+    fn name(&self) -> &'static str {
+        "substring_filter"
+    }
+
+    fn apply(&self, doc: &mut Document) -> Verdict {
+        let found = if self.params.case_sensitive {
+            self.pattern.is_match(&doc.text)
+        } else {
+            self.pattern.is_match(&doc.text.to_lowercase())
+        };
+        keep_if(!found)
+    }
+}
+
+impl Serialize for SubstringFilter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.params.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SubstringFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        SubstringFilter::new(SubstringFilterParams::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}

@@ -286,3 +286,36 @@ impl Step for SubstringLineModifier {
         set_text(doc, text::strip(&kept.join("\n")).to_string())
     }
 }
+
+/// `punctuation_line_modifier` (C4's rule): keeps only lines that end in terminal punctuation
+/// (`.`, `!`, `?`, `"` or `…`, then optional whitespace) and empty lines; with `remove_ellipses`, lines
+/// ending in an ellipsis go too (as the C4 TFDS code does).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PunctuationLineModifier {
+    #[serde(default)]
+    pub remove_ellipses: bool,
+}
+
+impl Step for PunctuationLineModifier {
+    fn name(&self) -> &'static str {
+        "punctuation_line_modifier"
+    }
+
+    fn apply(&self, doc: &mut Document) -> Verdict {
+        let remove_ellipses = self.remove_ellipses;
+        let kept: Vec<&str> = doc
+            .text
+            .split('\n')
+            .filter(|line| {
+                // Python's `\s*$` on the line: trailing whitespace is ignored.
+                let trimmed = line.trim_end_matches(|c: char| text::is_space(c));
+                let ends_in_punctuation = trimmed.ends_with(['.', '!', '?', '"', '\u{2026}']);
+                let ellipsis = trimmed.ends_with("...") || trimmed.ends_with('\u{2026}');
+                (ends_in_punctuation || line.is_empty()) && !(remove_ellipses && ellipsis)
+            })
+            .collect();
+        // DCLM joins without stripping here.
+        set_text(doc, kept.join("\n"))
+    }
+}

@@ -4,18 +4,18 @@
 
 mod content;
 mod language;
-mod lines;
+pub(crate) mod lines;
 mod metadata;
 mod repetition;
 mod url;
 
 pub use content::{
-    AlphabeticWordRatioFilter, BulletCountFilter, EllipsisCountFilter, PageLengthFilter, StopWordFilter, SymbolRatioFilter,
-    WordCounterEnricher, WordLengthFilter, WordRemovalRatioFilter,
+    AlphabeticWordRatioFilter, BulletCountFilter, EllipsisCountFilter, PageLengthFilter, StopWordFilter, SubstringFilter,
+    SymbolRatioFilter, WordCounterEnricher, WordLengthFilter, WordRemovalRatioFilter,
 };
 pub use lines::{
-    CounterLineModifier, LineLengthModifier, NewlineRemovalModifier, NumericRatioLineModifier, SubstringLineModifier,
-    UppercaseRatioLineModifier,
+    CounterLineModifier, LineLengthModifier, NewlineRemovalModifier, NumericRatioLineModifier, PunctuationLineModifier,
+    SubstringLineModifier, UppercaseRatioLineModifier,
 };
 pub use language::{lid_176, top_language, DetectLangWholePageEnricher};
 pub use metadata::{LanguageFilter, MoveUrlModifier};
