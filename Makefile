@@ -25,15 +25,21 @@ check-toolchain:
 build: check-toolchain
 	$(CARGO) build --bin sluice
 
-## demo: run the bundled recipe on the bundled real WARC samples (re-running resumes: delete demo/out to redo)
+## demo: the whole pipeline on the bundled real WARCs: train a small quality classifier, then ingest →
+## DCLM-Baseline's filters → quality scores (re-running resumes: `make demo-clean` to redo)
 demo: build
+	$(SLUICE) ingest demo/warc --extractor page --output $(DEMO_OUT)/page-text --quiet
+	$(SLUICE) quality train --positive demo/quality/articles.jsonl --negative $(DEMO_OUT)/page-text --out $(DEMO_OUT)/quality.bin
 	$(SLUICE) run recipes/demo.yaml
 	@echo
-	@echo "First documents of the real Common Crawl excerpt:"
-	$(SLUICE) inspect $(DEMO_OUT)/1-ingest/CC-MAIN-2020-34-excerpt.parquet -n 2 --chars 300
+	@echo "Score at or above which the top 10 % of kept documents lie (for a quality_filter step):"
+	$(SLUICE) quality threshold $(DEMO_OUT)/2-filter --key demo_quality_prob --keep-fraction 0.1
 	@echo
-	@echo "Output: $(DEMO_OUT)/1-ingest (Parquet shards, _manifests/, _stats.json)"
-	@echo "Look inside: $(SLUICE) inspect $(DEMO_OUT)/1-ingest --json -n 1"
+	@echo "First kept documents:"
+	$(SLUICE) inspect $(DEMO_OUT)/2-filter -n 2 --chars 300
+	@echo
+	@echo "Outputs: $(DEMO_OUT)/1-ingest (all documents), $(DEMO_OUT)/2-filter (kept), each with _manifests/ and _stats.json"
+	@echo "Look inside: $(SLUICE) inspect $(DEMO_OUT)/2-filter --json -n 1"
 
 demo-clean:
 	rm -rf $(DEMO_OUT)

@@ -37,14 +37,24 @@ pub fn hq_probability(model: &FastText, text: &str) -> f64 {
 /// Where DCLM keeps its quality models; a bare file name is looked up there too.
 const DCLM_MODEL_DIR: &str = "baselines/mappers/enrichers/quality_prediction_enrichment_models";
 
-fn load_model(name: &str) -> Result<FastText, String> {
+fn find_model(name: &str) -> Result<PathBuf, String> {
     let candidates = [PathBuf::from(name), Path::new(DCLM_MODEL_DIR).join(name)];
-    let path = candidates.iter().find(|p| p.is_file()).ok_or_else(|| {
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
         format!("quality model '{name}' not found (give a path; DCLM's fasttext_oh_eli5.bin is on the HF hub, or train one with `sluice quality train`)")
-    })?;
+    })
+}
+
+fn load_model(name: &str) -> Result<FastText, String> {
+    let path = find_model(name)?;
     let mut model = FastText::new();
     model.load_model(&path.to_string_lossy())?;
     Ok(model)
+}
+
+/// A digest of the model file, so that a stage's fingerprint (and so resume) changes with the model.
+fn model_digest(name: &str) -> Result<String, String> {
+    let bytes = std::fs::read(find_model(name)?).map_err(|e| e.to_string())?;
+    Ok(format!("{:016x}", bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))))
 }
 
 /// The parameters of `classify_fasttext_hq_prob_enricher`.
@@ -68,6 +78,7 @@ fn default_key() -> String {
 pub struct ClassifyFasttextHqProbEnricher {
     params: HqProbParams,
     model: Arc<FastText>,
+    digest: String,
 }
 
 impl Step for ClassifyFasttextHqProbEnricher {
@@ -87,7 +98,13 @@ impl Step for ClassifyFasttextHqProbEnricher {
 
 impl Serialize for ClassifyFasttextHqProbEnricher {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.params.serialize(s)
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(4))?;
+        map.serialize_entry("model_filename", &self.params.model_filename)?;
+        map.serialize_entry("key", &self.params.key)?;
+        map.serialize_entry("overwrite", &self.params.overwrite)?;
+        map.serialize_entry("model_digest", &self.digest)?;
+        map.end()
     }
 }
 
@@ -95,7 +112,8 @@ impl<'de> Deserialize<'de> for ClassifyFasttextHqProbEnricher {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let params = HqProbParams::deserialize(d)?;
         let model = load_model(&params.model_filename).map_err(serde::de::Error::custom)?;
-        Ok(ClassifyFasttextHqProbEnricher { params, model: Arc::new(model) })
+        let digest = model_digest(&params.model_filename).map_err(serde::de::Error::custom)?;
+        Ok(ClassifyFasttextHqProbEnricher { params, model: Arc::new(model), digest })
     }
 }
 
