@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sluice_ingest::charset::decode_html;
 use sluice_ingest::extract::score::{macro_average, score, Score};
@@ -25,21 +25,17 @@ use sluice_ingest::warc::{read_warc, Limits, WarcEvent};
 const EXTRACTORS: [(&str, ExtractorKind); 3] =
     [("sluice article", ExtractorKind::Article), ("sluice resiliparse", ExtractorKind::Resiliparse), ("sluice page", ExtractorKind::Page)];
 
+mod common;
+
+use common::{repo, thread_cpu_seconds};
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    match args.as_slice() {
-        [cmd, dir] if cmd == "prepare" => prepare(Path::new(dir)),
-        [cmd, dir] if cmd == "report" => report(Path::new(dir)),
-        _ => {
-            eprintln!("usage: extract (prepare|report) DIR   (run through `make bench-extract`)");
-            std::process::exit(2);
-        }
+    match common::command("extract") {
+        (cmd, dir) if cmd == "prepare" => prepare(&dir),
+        (_, dir) => report(&dir),
     }
 }
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn prepare(dir: &Path) {
     let shared = repo().join("../shared/data");
@@ -126,13 +122,6 @@ fn pages(dir: &Path, set: &str) -> BTreeMap<String, String> {
     pages
 }
 
-/// Thread CPU seconds.
-fn cpu_seconds() -> f64 {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes only into `t`.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
-}
 
 struct Run {
     texts: BTreeMap<String, String>,
@@ -145,12 +134,12 @@ fn run_sluice(kind: ExtractorKind, pages: &BTreeMap<String, String>) -> Run {
     let mut texts = BTreeMap::new();
     for _ in 0..3 {
         texts.clear();
-        let start = cpu_seconds();
+        let start = thread_cpu_seconds();
         for (id, html) in pages {
             let text = extractor.extract(html, None).map(|e| e.text).unwrap_or_default();
             texts.insert(id.clone(), text);
         }
-        best = best.min(cpu_seconds() - start);
+        best = best.min(thread_cpu_seconds() - start);
     }
     Run { texts, cpu_seconds: best }
 }
@@ -159,11 +148,11 @@ fn run_sluice(kind: ExtractorKind, pages: &BTreeMap<String, String>) -> Run {
 fn run_parse_only(pages: &BTreeMap<String, String>) -> Run {
     let mut best = f64::MAX;
     for _ in 0..3 {
-        let start = cpu_seconds();
+        let start = thread_cpu_seconds();
         for html in pages.values() {
             std::hint::black_box(dom_query::Document::from(html.as_str()));
         }
-        best = best.min(cpu_seconds() - start);
+        best = best.min(thread_cpu_seconds() - start);
     }
     Run { texts: BTreeMap::new(), cpu_seconds: best }
 }

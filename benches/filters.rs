@@ -9,7 +9,7 @@
 //!    DCLM's own Python chain (11.7 docs/s/core measured on these pages), and where the time goes per step.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -19,21 +19,17 @@ use sluice_filters::{Step, StepConfig, Verdict};
 /// DCLM's Python chain on the golden pages, per core (`shared/golden/summary.json` step timings).
 const DCLM_PYTHON_DOCS_PER_SECOND: f64 = 11.7;
 
+mod common;
+
+use common::{repo, thread_cpu_seconds};
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    match args.as_slice() {
-        [cmd, dir] if cmd == "prepare" => prepare(Path::new(dir)),
-        [cmd, dir] if cmd == "report" => report(Path::new(dir)),
-        _ => {
-            eprintln!("usage: filters (prepare|report) DIR   (run through `make bench-filters`)");
-            std::process::exit(2);
-        }
+    match common::command("filters") {
+        (cmd, dir) if cmd == "prepare" => prepare(&dir),
+        (_, dir) => report(&dir),
     }
 }
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn prepare(dir: &Path) {
     let golden = repo().join("../shared/golden/dclm_baseline_golden.jsonl.zst");
@@ -61,12 +57,6 @@ fn dclm_chain() -> Vec<Box<dyn Step>> {
     stage["steps"].as_array().unwrap().iter().map(|s| serde_json::from_value::<StepConfig>(s.clone()).unwrap().build()).collect()
 }
 
-fn thread_cpu_seconds() -> f64 {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes only into `t`.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
-}
 
 fn report(dir: &Path) {
     let docs: Vec<Document> = std::fs::read_to_string(dir.join("docs.jsonl"))

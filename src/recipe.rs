@@ -57,10 +57,11 @@ pub enum StageSpec {
     Filter(FilterConfig),
 }
 
-/// A stage ready to run, with its resolved input and output.
-struct PlannedStage {
+/// A stage with its resolved input and output (built only when it runs: a stage may need what an earlier
+/// one writes).
+struct PlannedStage<'a> {
     position: usize,
-    stage: Box<dyn Stage>,
+    spec: &'a StageSpec,
     input: Vec<String>,
     output: String,
 }
@@ -80,11 +81,11 @@ impl StageSpec {
         }
     }
 
-    fn build(&self) -> Box<dyn Stage> {
-        match self {
+    fn build(&self) -> Result<Box<dyn Stage>> {
+        Ok(match self {
             StageSpec::Ingest(c) => Box::new(IngestStage::new(c.clone())),
-            StageSpec::Filter(c) => Box::new(FilterStage::new(c.clone())),
-        }
+            StageSpec::Filter(c) => Box::new(FilterStage::new(c.clone()).map_err(anyhow::Error::msg)?),
+        })
     }
 }
 
@@ -100,7 +101,7 @@ pub fn load_recipe(path: &Path) -> Result<Recipe> {
     Ok(recipe)
 }
 
-fn plan(recipe: &Recipe, output_root: &str) -> Vec<PlannedStage> {
+fn plan<'a>(recipe: &'a Recipe, output_root: &str) -> Vec<PlannedStage<'a>> {
     let mut planned: Vec<PlannedStage> = Vec::new();
     for (i, spec) in recipe.stages.iter().enumerate() {
         let (input, output) = spec.io();
@@ -112,7 +113,7 @@ fn plan(recipe: &Recipe, output_root: &str) -> Vec<PlannedStage> {
         let output = output
             .map(str::to_string)
             .unwrap_or_else(|| format!("{}/{}-{}", output_root.trim_end_matches('/'), i + 1, spec.name()));
-        planned.push(PlannedStage { position: i + 1, stage: spec.build(), input, output });
+        planned.push(PlannedStage { position: i + 1, spec, input, output });
     }
     planned
 }
@@ -130,7 +131,7 @@ pub fn run_filter_only(recipe_path: &Path, input: &[String], output: &str, job: 
     for (i, config) in filters.iter().enumerate() {
         let last = i + 1 == filters.len();
         let out = if last { output.to_string() } else { format!("{}/{}-filter", output.trim_end_matches('/'), i + 1) };
-        let stage = FilterStage::new((*config).clone());
+        let stage = FilterStage::new((*config).clone()).map_err(anyhow::Error::msg)?;
         let progress = BarProgress::new(quiet);
         let report = run_stage(&stage, &current, &out, &job.options(format.unwrap_or(recipe.format)), &progress)
             .with_context(|| format!("filter stage {} of {} failed", i + 1, recipe_path.display()))?;
@@ -150,7 +151,7 @@ pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
         Some(wanted) => {
             let matches: Vec<&PlannedStage> = stages
                 .iter()
-                .filter(|s| s.position.to_string() == *wanted || s.stage.name() == wanted)
+                .filter(|s| s.position.to_string() == *wanted || s.spec.name() == wanted)
                 .collect();
             if matches.len() != 1 {
                 bail!("--stage {wanted}: expected one stage's position (1..={}) or unique name", stages.len());
@@ -163,9 +164,11 @@ pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
         println!("  {description}");
     }
     for planned in selected {
+        let context = || format!("stage {} ({}) of {} failed", planned.position, planned.spec.name(), args.recipe.display());
+        let stage = planned.spec.build().with_context(context)?;
         let progress = BarProgress::new(quiet);
-        let report = run_stage(planned.stage.as_ref(), &planned.input, &planned.output, &args.job.options(recipe.format), &progress)
-            .with_context(|| format!("stage {} ({}) of {} failed", planned.position, planned.stage.name(), args.recipe.display()))?;
+        let report = run_stage(stage.as_ref(), &planned.input, &planned.output, &args.job.options(recipe.format), &progress)
+            .with_context(context)?;
         crate::summary::print_stage_summary(&report);
     }
     Ok(())

@@ -12,6 +12,15 @@ fn write_lines(path: &Path, lines: &[String]) {
     std::fs::write(path, lines.join("\n")).unwrap();
 }
 
+/// Every fifth example held out for testing, the rest for training.
+fn hold_out_every_fifth(examples: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for (i, example) in examples.iter().enumerate() {
+        if i % 5 == 0 { test.push(example.clone()) } else { train.push(example.clone()) }
+    }
+    (train, test)
+}
+
 /// Held-out accuracy of a model trained on `train_pos`/`train_neg`.
 fn held_out_accuracy(dir: &Path, train: (&[String], &[String]), test: (&[String], &[String]), extra: &[&str]) -> f64 {
     let (pos, neg, model) = (dir.join("pos.txt"), dir.join("neg.txt"), dir.join("model.bin"));
@@ -49,14 +58,7 @@ fn a_classifier_trained_on_article_text_vs_page_furniture_separates_held_out_tex
     }
     negatives.truncate(positives.len() * 2);
     assert!(positives.len() > 100 && negatives.len() > 100, "{} {}", positives.len(), negatives.len());
-    let split = |v: &[String]| -> (Vec<String>, Vec<String>) {
-        let (mut train, mut test) = (Vec::new(), Vec::new());
-        for (i, x) in v.iter().enumerate() {
-            if i % 5 == 0 { test.push(x.clone()) } else { train.push(x.clone()) }
-        }
-        (train, test)
-    };
-    let ((pos_train, pos_test), (neg_train, neg_test)) = (split(&positives), split(&negatives));
+    let ((pos_train, pos_test), (neg_train, neg_test)) = (hold_out_every_fifth(&positives), hold_out_every_fifth(&negatives));
     let dir = tempfile::tempdir().unwrap();
     let accuracy = held_out_accuracy(dir.path(), (&pos_train, &neg_train), (&pos_test, &neg_test), &[]);
     eprintln!("held-out accuracy {accuracy:.3} on {} examples", pos_test.len() + neg_test.len());
@@ -85,14 +87,7 @@ fn sms_spam_classifier_reaches_held_out_accuracy() {
     let (test_ham, test_spam) = read("sms_dataset_test.tsv");
     ham.extend(test_ham);
     spam.extend(test_spam);
-    let split = |v: &[String]| -> (Vec<String>, Vec<String>) {
-        let (mut train, mut test) = (Vec::new(), Vec::new());
-        for (i, x) in v.iter().enumerate() {
-            if i % 5 == 0 { test.push(x.clone()) } else { train.push(x.clone()) }
-        }
-        (train, test)
-    };
-    let ((ham_train, ham_test), (spam_train, spam_test)) = (split(&ham), split(&spam));
+    let ((ham_train, ham_test), (spam_train, spam_test)) = (hold_out_every_fifth(&ham), hold_out_every_fifth(&spam));
     let dir = tempfile::tempdir().unwrap();
     // ~1,000 short messages: more epochs than DCLM's 5 (made for millions of documents).
     let accuracy = held_out_accuracy(dir.path(), (&ham_train, &spam_train), (&ham_test, &spam_test), &["--epoch", "25"]);
@@ -135,4 +130,24 @@ fn recipes_score_and_filter_by_quality_and_thresholds_keep_the_top_fraction() {
     assert!(all.len() >= 50, "{}", all.len());
     let kept = all.iter().filter(|d| d.attributes["hq"].as_f64().unwrap() >= threshold).count();
     assert!((kept as f64 / all.len() as f64 - 0.25).abs() < 0.05, "kept {kept} of {}", all.len());
+}
+
+#[test]
+fn a_missing_quality_model_stops_the_stage_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("q.yaml");
+    std::fs::write(
+        &recipe,
+        format!(
+            "name: q\noutput: {}\nstages:\n  - ingest: {{input: [{}]}}\n  - filter:\n      steps:\n        - classify_fasttext_hq_prob_enricher: {{model_filename: no-such-model.bin}}\n",
+            dir.path().join("out").display(),
+            demo_warc().join("whirlwind.warc.gz").display()
+        ),
+    )
+    .unwrap();
+    let out = sluice(&["run", recipe.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stage 2 (filter)") && stderr.contains("no-such-model.bin") && stderr.contains("not found"), "{stderr}");
+    assert!(!dir.path().join("out/2-filter").exists(), "nothing is written by a stage that cannot start");
 }

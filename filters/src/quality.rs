@@ -73,12 +73,19 @@ fn default_key() -> String {
     "fasttext_hq_prob".into()
 }
 
-/// `classify_fasttext_hq_prob_enricher`: stores the page's `hq` probability in `attributes[key]`.
+/// `classify_fasttext_hq_prob_enricher`: stores the page's `hq` probability in `attributes[key]`. The model
+/// is loaded when the stage starts ([`Step::prepare`]), so a recipe can name a model a previous command
+/// trains.
 #[derive(Clone)]
 pub struct ClassifyFasttextHqProbEnricher {
     params: HqProbParams,
-    model: Arc<FastText>,
-    digest: String,
+    model: std::sync::OnceLock<Result<Arc<FastText>, String>>,
+}
+
+impl ClassifyFasttextHqProbEnricher {
+    fn model(&self) -> Result<&Arc<FastText>, &String> {
+        self.model.get_or_init(|| load_model(&self.params.model_filename).map(Arc::new)).as_ref()
+    }
 }
 
 impl Step for ClassifyFasttextHqProbEnricher {
@@ -86,11 +93,16 @@ impl Step for ClassifyFasttextHqProbEnricher {
         "classify_fasttext_hq_prob_enricher"
     }
 
+    fn prepare(&self) -> Result<(), String> {
+        self.model().map(|_| ()).map_err(Clone::clone)
+    }
+
     fn apply(&self, doc: &mut Document) -> Verdict {
         if !self.params.overwrite && doc.attributes.contains_key(&self.params.key) {
             return Verdict::Error("quality_score_exists");
         }
-        let probability = hq_probability(&self.model, &doc.text);
+        let Ok(model) = self.model() else { return Verdict::Error("quality_model_unavailable") };
+        let probability = hq_probability(model, &doc.text);
         doc.attributes.insert(self.params.key.clone(), Value::from(probability));
         Verdict::Keep
     }
@@ -103,7 +115,8 @@ impl Serialize for ClassifyFasttextHqProbEnricher {
         map.serialize_entry("model_filename", &self.params.model_filename)?;
         map.serialize_entry("key", &self.params.key)?;
         map.serialize_entry("overwrite", &self.params.overwrite)?;
-        map.serialize_entry("model_digest", &self.digest)?;
+        let digest = model_digest(&self.params.model_filename).unwrap_or_else(|_| "unavailable".into());
+        map.serialize_entry("model_digest", &digest)?;
         map.end()
     }
 }
@@ -111,9 +124,7 @@ impl Serialize for ClassifyFasttextHqProbEnricher {
 impl<'de> Deserialize<'de> for ClassifyFasttextHqProbEnricher {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let params = HqProbParams::deserialize(d)?;
-        let model = load_model(&params.model_filename).map_err(serde::de::Error::custom)?;
-        let digest = model_digest(&params.model_filename).map_err(serde::de::Error::custom)?;
-        Ok(ClassifyFasttextHqProbEnricher { params, model: Arc::new(model), digest })
+        Ok(ClassifyFasttextHqProbEnricher { params, model: std::sync::OnceLock::new() })
     }
 }
 

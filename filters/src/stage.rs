@@ -29,18 +29,17 @@ pub struct FilterStage {
 }
 
 impl FilterStage {
-    pub fn new(config: FilterConfig) -> Self {
-        let steps = config
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let step = c.build();
-                // Positions keep the drop reasons of repeated steps apart and sorted in chain order.
-                (format!("{:02}_{}", i + 1, step.name()), step)
-            })
-            .collect();
-        FilterStage { config, steps }
+    /// Builds the chain and prepares every step (loads models); fails with the first step that cannot run.
+    pub fn new(config: FilterConfig) -> Result<Self, String> {
+        let mut steps = Vec::with_capacity(config.steps.len());
+        for (i, step_config) in config.steps.iter().enumerate() {
+            let step = step_config.build();
+            // Positions keep the drop reasons of repeated steps apart and sorted in chain order.
+            let label = format!("{:02}_{}", i + 1, step.name());
+            step.prepare().map_err(|e| format!("step {} ({}): {e}", i + 1, step.name()))?;
+            steps.push((label, step));
+        }
+        Ok(FilterStage { config, steps })
     }
 }
 

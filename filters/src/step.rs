@@ -18,6 +18,10 @@ pub enum Verdict {
 pub trait Step: Send + Sync {
     /// The step's name (DCLM's function name for DCLM steps).
     fn name(&self) -> &'static str;
+    /// Loads what the step needs (models, lists) before any document; an error stops the stage.
+    fn prepare(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// Applies the step to `doc` in place.
     fn apply(&self, doc: &mut Document) -> Verdict;
 }

@@ -3,6 +3,9 @@
 //! Each implemented step is replayed on exactly the input DCLM's step saw, and its decision and output text
 //! must agree.
 
+mod common;
+
+use common::json_close;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -94,19 +97,6 @@ fn implemented_steps_agree_with_dclm_on_every_golden_page() {
     assert!(failures.is_empty(), "disagreements (first 20):\n{}", failures.join("\n"));
 }
 
-/// Equal JSON, except that numbers may differ by a relative 1e-6: DCLM's Python fastText binding widens
-/// the probability as exp(log p) in double precision, the C++ API returns exp in single precision, so
-/// language probabilities can differ in the last bit of a double (never near a threshold in practice).
-fn json_close(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
-            (x - y).abs() <= 1e-6 * y.abs().max(1.0)
-        }
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_close(v, w))),
-        _ => a == b,
-    }
-}
 
 #[test]
 fn the_whole_chain_keeps_exactly_dclms_pages_with_dclms_text() {

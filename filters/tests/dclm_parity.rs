@@ -1,6 +1,9 @@
 //! Per-step parity with DCLM: every case of `shared/golden/filter_cases.jsonl` (746 cases on both sides of
 //! every threshold, each with the output of DCLM's own mapper) for the steps sluice implements.
 
+mod common;
+
+use common::json_close;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -70,18 +73,4 @@ fn implemented_steps_agree_with_dclm_on_every_case() {
     eprintln!("not implemented yet: {unsupported:?}");
     assert!(per_step.len() >= 16, "expected the 16 implemented steps, got {}", per_step.len());
     assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
-}
-
-/// Equal JSON, except that numbers may differ by a relative 1e-6: DCLM's Python fastText binding widens
-/// the probability as exp(log p) in double precision, the C++ API returns exp in single precision, so
-/// language probabilities can differ in the last bit of a double (never near a threshold in practice).
-fn json_close(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
-            (x - y).abs() <= 1e-6 * y.abs().max(1.0)
-        }
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_close(v, w))),
-        _ => a == b,
-    }
 }
