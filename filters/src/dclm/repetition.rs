@@ -1,6 +1,6 @@
 //! `massive_web_repetition_filters`: Gopher's repetition checks (Rae et al. 2021) as DCLM implements them.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 use sluice_core::Document;
@@ -72,7 +72,7 @@ impl<'a> Segments<'a> {
             1 => return true,
             _ => {}
         }
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut counts: HashMap<&str, usize> = HashMap::default();
         for segment in &self.segments {
             *counts.entry(segment).or_default() += 1;
         }
@@ -97,7 +97,7 @@ struct Words {
 
 impl Words {
     fn new(text: &str) -> Self {
-        let mut vocabulary: HashMap<&str, u32> = HashMap::new();
+        let mut vocabulary: HashMap<&str, u32> = HashMap::default();
         let (mut ids, mut lengths) = (Vec::new(), Vec::new());
         for word in text.split_word_bounds().filter(|w| w.chars().next().is_some_and(text::is_alnum)) {
             let next = vocabulary.len() as u32;
@@ -114,7 +114,7 @@ impl Words {
             return 0.0;
         }
         // Count n-grams, remembering first occurrences for Python's most_common() tie order.
-        let mut counts: HashMap<&[u32], (usize, usize)> = HashMap::new();
+        let mut counts: HashMap<&[u32], (usize, usize)> = HashMap::default();
         for (position, gram) in self.ids.windows(n).enumerate() {
             counts.entry(gram).or_insert((0, position)).0 += 1;
         }

@@ -211,13 +211,13 @@ pub struct UrlRemovalModifier {
 }
 
 /// Whether a Unicode `\b` could decide differently from an ASCII `\b` after a TLD: `.` + ASCII letters
-/// followed by a non-ASCII word character, or `.` + a non-ASCII character (an internationalised TLD).
+/// followed by a non-ASCII word character, or `.` + a non-ASCII word character (an internationalised TLD).
 /// Everywhere else the two agree, so the fast ASCII pattern gives Python's result.
 fn url_boundaries_matter(text: &str) -> bool {
     let mut previous = ' ';
     let mut letters_after_dot = false;
     for c in text.chars() {
-        if (previous == '.' && !c.is_ascii()) || (letters_after_dot && wide_word(c)) {
+        if (previous == '.' || letters_after_dot) && wide_word(c) {
             return true;
         }
         letters_after_dot = c.is_ascii_alphabetic() && (previous == '.' || (letters_after_dot && previous.is_ascii_alphabetic()));
@@ -226,13 +226,17 @@ fn url_boundaries_matter(text: &str) -> bool {
     false
 }
 
-/// The same for the `\b` before an IPv4 address or scheme: a non-ASCII word character right before a
-/// digit, `h` or `f`.
+/// The same for the `\b` before an IPv4 address or scheme: a non-ASCII word character right before
+/// `http`, `ftp`, or digits followed by a `.`.
 fn ipv4_boundaries_matter(text: &str) -> bool {
     let mut previous = ' ';
-    for c in text.chars() {
+    for (i, c) in text.char_indices() {
         if wide_word(previous) && (c.is_ascii_digit() || c == 'h' || c == 'f') {
-            return true;
+            let rest = &text[i..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if rest.starts_with("http") || rest.starts_with("ftp") || (digits > 0 && rest.as_bytes().get(digits) == Some(&b'.')) {
+                return true;
+            }
         }
         previous = c;
     }
@@ -335,7 +339,8 @@ mod tests {
         assert!(!url_boundaries_matter("Straße und Grüße für alle: example.com"));
         assert!(url_boundaries_matter("example.comé"));
         assert!(url_boundaries_matter("site.рф"));
-        assert!(ipv4_boundaries_matter("ähnlich") && !ipv4_boundaries_matter("Straße 12"));
+        assert!(ipv4_boundaries_matter("приветhttp://x") && ipv4_boundaries_matter("年10.0.0.1"));
+        assert!(!ipv4_boundaries_matter("ähnlich") && !ipv4_boundaries_matter("2020年8月") && !ipv4_boundaries_matter("Straße 12"));
     }
 
     #[test]
