@@ -37,6 +37,10 @@ impl Step for NewlineRemovalModifier {
 
     fn apply(&self, doc: &mut Document) -> Verdict {
         let limit = self.max_consecutive;
+        // Most pages have no run to shorten: leave them untouched without copying.
+        if !doc.text.contains(&"\n".repeat(limit + 1)) {
+            return Verdict::Keep;
+        }
         let mut out = String::with_capacity(doc.text.len());
         let mut run = 0;
         for c in doc.text.chars() {
