@@ -29,7 +29,7 @@ build: check-toolchain
 ## DCLM-Baseline's filters → quality scores (re-running resumes: `make demo-clean` to redo)
 demo: build
 	$(SLUICE) ingest demo/warc --extractor page --output $(DEMO_OUT)/page-text --quiet
-	$(SLUICE) quality train --positive demo/quality/articles.jsonl --negative $(DEMO_OUT)/page-text --out $(DEMO_OUT)/quality.bin
+	$(SLUICE) quality train --positive demo/quality/articles.jsonl --negative $(DEMO_OUT)/page-text --out $(DEMO_OUT)/quality.bin --dim 32 --bucket 100000
 	$(SLUICE) run recipes/demo.yaml
 	@echo
 	@echo "Score at or above which the top 10 % of kept documents lie (for a quality_filter step):"

@@ -26,7 +26,8 @@ fn held_out_accuracy(dir: &Path, train: (&[String], &[String]), test: (&[String]
     let (pos, neg, model) = (dir.join("pos.txt"), dir.join("neg.txt"), dir.join("model.bin"));
     write_lines(&pos, train.0);
     write_lines(&neg, train.1);
-    let mut args = vec!["quality", "train", "--positive", pos.to_str().unwrap(), "--negative", neg.to_str().unwrap(), "--out", model.to_str().unwrap()];
+    // Small bucket tables keep the test models a few MB (DCLM's defaults make ~800 MB ones).
+    let mut args = vec!["quality", "train", "--positive", pos.to_str().unwrap(), "--negative", neg.to_str().unwrap(), "--out", model.to_str().unwrap(), "--bucket", "100000"];
     args.extend_from_slice(extra);
     let out = sluice_ok(&args);
     assert!(out.contains("trained on"), "{out}");
@@ -109,7 +110,7 @@ fn recipes_score_and_filter_by_quality_and_thresholds_keep_the_top_fraction() {
     write_lines(&dir.path().join("pos.txt"), &pos);
     write_lines(&dir.path().join("neg.txt"), &neg);
     let model = dir.path().join("q.bin");
-    sluice_ok(&["quality", "train", "--positive", dir.path().join("pos.txt").to_str().unwrap(), "--negative", dir.path().join("neg.txt").to_str().unwrap(), "--out", model.to_str().unwrap()]);
+    sluice_ok(&["quality", "train", "--positive", dir.path().join("pos.txt").to_str().unwrap(), "--negative", dir.path().join("neg.txt").to_str().unwrap(), "--out", model.to_str().unwrap(), "--bucket", "100000"]);
     let recipe = dir.path().join("q.yaml");
     std::fs::write(
         &recipe,

@@ -179,6 +179,8 @@ pub struct TrainSettings {
     pub epoch: i32,
     pub min_count: i32,
     pub word_ngrams: i32,
+    /// Hash buckets for word n-grams (fastText's default, 2,000,000, makes a model of ~800 MB at dim 100).
+    pub bucket: i32,
     /// Training threads. One thread makes training deterministic (fastText's threads race by design).
     pub threads: i32,
     pub positive_label: String,
@@ -194,6 +196,7 @@ impl Default for TrainSettings {
             epoch: 5,
             min_count: 1,
             word_ngrams: 2,
+            bucket: 2_000_000,
             threads: 1,
             positive_label: "hq".into(),
             negative_label: "cc".into(),
@@ -234,6 +237,7 @@ pub fn train_classifier(positives: &[String], negatives: &[String], settings: &T
     args.set_epoch(settings.epoch);
     args.set_min_count(settings.min_count);
     args.set_word_ngrams(settings.word_ngrams);
+    args.set_bucket(settings.bucket);
     args.set_minn(0);
     args.set_maxn(0);
     args.set_thread(settings.threads);
