@@ -13,7 +13,15 @@ use crate::progress::BarProgress;
 /// sluice turns raw Common Crawl into LLM pretraining data: ingest WARC/WET, filter, dedup, mix,
 /// tokenize — each stage a resumable, shardable batch job over local disk or s3://, gs://, az://.
 #[derive(Debug, Parser)]
-#[command(name = "sluice", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "sluice",
+    version,
+    about = "Common Crawl → LLM pretraining data, DCLM-style: ingest WARC/WET into documents, filter them with \
+             DCLM-Baseline's exact heuristics and fastText classifiers (dedup, mixing and tokenization are coming). \
+             Every stage is a resumable, shardable batch job over local disk or s3://, gs://, az://.",
+    long_about = None,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
