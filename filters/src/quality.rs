@@ -54,7 +54,7 @@ fn load_model(name: &str) -> Result<FastText, String> {
 /// A digest of the model file, so that a stage's fingerprint (and so resume) changes with the model.
 fn model_digest(name: &str) -> Result<String, String> {
     let bytes = std::fs::read(find_model(name)?).map_err(|e| e.to_string())?;
-    Ok(format!("{:016x}", bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))))
+    Ok(format!("{:016x}", fnv1a(&bytes)))
 }
 
 /// The parameters of `classify_fasttext_hq_prob_enricher`.
@@ -214,7 +214,7 @@ pub fn train_classifier(positives: &[String], negatives: &[String], settings: &T
             for text in texts {
                 let input = classifier_input(text);
                 if !input.trim().is_empty() {
-                    let key = xxhash(&format!("{label}\u{0}{input}"));
+                    let key = fnv1a(format!("{label}\u{0}{input}").as_bytes());
                     lines.push((key, format!("__label__{label} {input}\n")));
                 }
             }
@@ -247,9 +247,9 @@ pub fn train_classifier(positives: &[String], negatives: &[String], settings: &T
     model.save_model(&output.to_string_lossy())
 }
 
-fn xxhash(s: &str) -> u64 {
-    // FNV-1a: a stable hash that needs no extra dependency (only ordering depends on it).
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+/// FNV-1a: a stable 64-bit hash (training order and model digests depend on it, nothing secure).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
 }
 
 /// Loads a trained classifier (for scoring outside a recipe).

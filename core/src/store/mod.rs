@@ -19,7 +19,7 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
@@ -359,30 +359,6 @@ fn cached_store(scheme: &str, authority: &str) -> std::result::Result<Arc<dyn Ob
     Ok(store)
 }
 
-/// Counts bytes read through it (for progress and stats).
-pub struct CountingReader<R> {
-    inner: R,
-    count: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl<R> CountingReader<R> {
-    pub fn new(inner: R) -> Self {
-        CountingReader { inner, count: Default::default() }
-    }
-    /// A shared counter of the bytes read so far.
-    pub fn counter(&self) -> Arc<std::sync::atomic::AtomicU64> {
-        self.count.clone()
-    }
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
 /// Lists every object under each of `inputs` (paths or URLs), keeping those `accept` likes, sorted and
 /// de-duplicated. Each entry comes with its path relative to the input it was found under.
 pub fn list_inputs(inputs: &[String], accept: impl Fn(&str) -> bool) -> Result<Vec<(ObjectEntry, String)>> {
@@ -410,10 +386,6 @@ pub fn list_inputs(inputs: &[String], accept: impl Fn(&str) -> bool) -> Result<V
     all.dedup_by(|a, b| a.0.location.to_string() == b.0.location.to_string());
     Ok(all)
 }
-
-// Keep the stream helpers in scope for the async closures above.
-#[allow(unused_imports)]
-use StreamExt as _;
 
 #[cfg(test)]
 mod tests {

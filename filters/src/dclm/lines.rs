@@ -38,7 +38,8 @@ impl Step for NewlineRemovalModifier {
     fn apply(&self, doc: &mut Document) -> Verdict {
         let limit = self.max_consecutive;
         // Most pages have no run to shorten: leave them untouched without copying.
-        if !doc.text.contains(&"\n".repeat(limit + 1)) {
+        let longest_run = doc.text.split(|c| c != '\n').map(str::len).max().unwrap_or(0);
+        if longest_run <= limit {
             return Verdict::Keep;
         }
         let mut out = String::with_capacity(doc.text.len());

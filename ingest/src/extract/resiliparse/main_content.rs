@@ -83,31 +83,37 @@ fn matches(value: &str, regex: &Regex) -> bool {
 }
 
 /// The single element under `body` matching a candidate selector, if exactly one matches (an element
-/// matching two selectors counts twice, as in resiliparse).
+/// matching two selectors counts twice, as in resiliparse). One pass over the elements.
 pub(crate) fn candidate_root<'a>(body: &NodeRef<'a>) -> Option<NodeRef<'a>> {
-    let elements: Vec<NodeRef<'a>> = body.descendants_it().filter(NodeRef::is_element).collect();
-    let mut candidate = None;
+    // Per selector (8 classes, then [role=main]): how many elements match, and the first one.
+    let mut matches: [(usize, Option<NodeRef<'a>>); 9] = Default::default();
+    for element in body.descendants_it().filter(NodeRef::is_element) {
+        let class = attr(&element, "class");
+        for (i, candidate) in CANDIDATE_CLASSES.iter().enumerate() {
+            if class.split_ascii_whitespace().any(|c| c == *candidate) {
+                matches[i].0 += 1;
+                matches[i].1.get_or_insert_with(|| element.clone());
+            }
+        }
+        if element.attr("role").is_some_and(|r| &*r == "main") {
+            matches[8].0 += 1;
+            matches[8].1.get_or_insert_with(|| element.clone());
+        }
+    }
+    // resiliparse stops at the first selector that brings the count above one.
     let mut count = 0;
-    let selectors = CANDIDATE_CLASSES.iter().map(|c| (Some(*c), None)).chain(std::iter::once((None, Some("main"))));
-    for (class, role) in selectors {
-        let matching: Vec<&NodeRef<'a>> = elements
-            .iter()
-            .filter(|e| match (class, role) {
-                (Some(class), _) => attr(e, "class").split_ascii_whitespace().any(|c| c == class),
-                (None, Some(role)) => e.attr("role").is_some_and(|r| &*r == role),
-                _ => false,
-            })
-            .collect();
-        if matching.is_empty() {
+    let mut candidate = None;
+    for (n, first) in matches {
+        if n == 0 {
             continue;
         }
-        count += matching.len();
+        count += n;
         if count > 1 {
-            break;
+            return None;
         }
-        candidate = Some(matching[0].clone());
+        candidate = first;
     }
-    if count == 1 { candidate } else { None }
+    candidate
 }
 
 /// Byte length of the whitespace-collapsed text content of `node` (`collapse(textContent).len()`), or
