@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sluice_ingest::charset::decode_html;
 use sluice_ingest::extract::score::{macro_average, score, Score};

@@ -9,6 +9,7 @@
 //! Both also return page metadata: title, `<html lang>`, meta description, canonical URL.
 
 mod article;
+pub mod dom;
 mod metadata;
 mod page;
 mod resiliparse;
@@ -95,7 +96,7 @@ impl ExtractLimits {
 
 /// Tags that start a block of text (resiliparse's list, shared by the tag-stripping fallback).
 pub(crate) fn resiliparse_blocks(tag: &str) -> bool {
-    resiliparse::is_block(tag)
+    resiliparse::is_block(dom::Tag::from_name(tag))
 }
 
 impl ExtractorKind {

@@ -1,24 +1,23 @@
 //! Step 3 of the resiliparse walk: merging traversal events into runs of text.
 
-use dom_query::NodeRef;
-
+use crate::extract::dom::{Dom, NodeId, Tag};
 
 /// Tags that start a new block of text.
-pub(crate) fn is_block(tag: &str) -> bool {
+pub(crate) fn is_block(tag: Tag) -> bool {
+    use Tag::*;
     matches!(
         tag,
-        "address" | "article" | "aside" | "blockquote" | "br" | "center" | "details" | "dd" | "dt" | "div" | "dl"
-            | "fieldset" | "figcaption" | "figure" | "footer" | "form" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-            | "header" | "hgroup" | "hr" | "li" | "main" | "nav" | "ol" | "p" | "pre" | "section" | "table" | "tr"
-            | "ul"
+        Address | Article | Aside | Blockquote | Br | Center | Details | Dd | Dt | Div | Dl | Fieldset | Figcaption
+            | Figure | Footer | Form | H1 | H2 | H3 | H4 | H5 | H6 | Header | Hgroup | Hr | Li | Main | Nav | Ol | P
+            | Pre | Section | Table | Tr | Ul
     )
 }
 
 /// One run: the event that opened it and the text gathered since.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct ExtractNode {
-    /// Tag of the opening event ("" for a text node).
-    pub tag: String,
+    /// Tag of the opening event (`Other` for a text node).
+    pub tag: Tag,
     /// Depth of the opening event below the walk's root.
     pub depth: usize,
     /// `<pre>` nesting after the opening event.
@@ -34,32 +33,32 @@ pub(crate) struct ExtractNode {
 }
 
 /// Adds one traversal event to `nodes`.
-pub(crate) fn collect(nodes: &mut Vec<ExtractNode>, node: &NodeRef, tag: String, depth: usize, end: bool) {
-    let block = is_block(&tag);
+pub(crate) fn collect(nodes: &mut Vec<ExtractNode>, dom: &Dom, node: NodeId, tag: Tag, depth: usize, end: bool) {
+    let block = is_block(tag);
     let starts_run = match nodes.last() {
         None => true,
-        Some(last) => block || depth < last.depth || tag == "td" || tag == "th",
+        Some(last) => block || depth < last.depth || matches!(tag, Tag::Td | Tag::Th),
     };
     if starts_run {
         let mut pre_depth = nodes.last().map_or(0, |n| n.pre_depth);
-        if tag == "pre" {
+        if tag == Tag::Pre {
             pre_depth = if end { pre_depth.saturating_sub(1) } else { pre_depth + 1 };
         }
-        let big_block = matches!(tag.as_str(), "p" | "h1" | "h2" | "h3" | "h4");
-        nodes.push(ExtractNode { tag: tag.clone(), depth, pre_depth, collapse_margins: true, block, big_block, end, text: None });
+        let big_block = matches!(tag, Tag::P | Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4);
+        nodes.push(ExtractNode { tag, depth, pre_depth, collapse_margins: true, block, big_block, end, text: None });
     }
     let Some(current) = nodes.last_mut() else { return };
-    let text = if node.is_text() {
-        node.text().to_string()
-    } else if !node.is_element() {
+    let text = if dom.is_text(node) {
+        dom.text(node)
+    } else if !dom.is_element(node) {
         return;
-    } else if tag == "br" {
+    } else if tag == Tag::Br {
         current.collapse_margins = false;
-        String::new()
-    } else if tag == "img" || tag == "area" {
-        node.attr("alt").map(|a| a.to_string()).unwrap_or_default()
+        ""
+    } else if tag == Tag::Img || tag == Tag::Area {
+        dom.attr(node, "alt").unwrap_or_default()
     } else {
         return;
     };
-    current.text.get_or_insert_with(String::new).push_str(&text);
+    current.text.get_or_insert_with(String::new).push_str(text);
 }

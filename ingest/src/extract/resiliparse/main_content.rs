@@ -6,12 +6,11 @@
 
 use std::sync::LazyLock;
 
-use dom_query::NodeRef;
 use regex::{Regex, RegexBuilder};
 
 use super::collect::is_block;
 use super::serialize::is_space;
-use super::tag_of;
+use crate::extract::dom::{Dom, NodeId, Tag};
 
 fn pattern(source: &str, case_insensitive: bool) -> Regex {
     RegexBuilder::new(source)
@@ -70,8 +69,8 @@ const BOILERPLATE_ROLES: [&str; 20] = [
     "menuitem", "navigation", "presentation", "radio", "search", "searchbox", "separator", "tab", "toolbar", "tooltip",
 ];
 
-fn attr(node: &NodeRef, name: &str) -> String {
-    node.attr(name).map(|v| v.to_string()).unwrap_or_default()
+fn attr<'a>(dom: &'a Dom, node: NodeId, name: &str) -> &'a str {
+    dom.attr(node, name).unwrap_or_default()
 }
 
 fn trimmed(value: &str) -> &str {
@@ -84,20 +83,21 @@ fn matches(value: &str, regex: &Regex) -> bool {
 
 /// The single element under `body` matching a candidate selector, if exactly one matches (an element
 /// matching two selectors counts twice, as in resiliparse). One pass over the elements.
-pub(crate) fn candidate_root<'a>(body: &NodeRef<'a>) -> Option<NodeRef<'a>> {
+pub(crate) fn candidate_root(dom: &Dom, body: NodeId) -> Option<NodeId> {
     // Per selector (8 classes, then [role=main]): how many elements match, and the first one.
-    let mut matches: [(usize, Option<NodeRef<'a>>); 9] = Default::default();
-    for element in body.descendants_it().filter(NodeRef::is_element) {
-        let class = attr(&element, "class");
+    let mut matches: [(usize, Option<NodeId>); 9] = Default::default();
+    for element in dom.descendants(body).filter(|&n| dom.is_element(n)) {
+        let class = attr(dom, element, "class");
         for (i, candidate) in CANDIDATE_CLASSES.iter().enumerate() {
-            if class.split_ascii_whitespace().any(|c| c == *candidate) {
+            // Class selectors ignore ASCII case in quirks mode (CSS Selectors §6.6).
+            if class.split_ascii_whitespace().any(|c| c == *candidate || (dom.quirks && c.eq_ignore_ascii_case(candidate))) {
                 matches[i].0 += 1;
-                matches[i].1.get_or_insert_with(|| element.clone());
+                matches[i].1.get_or_insert(element);
             }
         }
-        if element.attr("role").is_some_and(|r| &*r == "main") {
+        if dom.attr(element, "role") == Some("main") {
             matches[8].0 += 1;
-            matches[8].1.get_or_insert_with(|| element.clone());
+            matches[8].1.get_or_insert(element);
         }
     }
     // resiliparse stops at the first selector that brings the count above one.
@@ -118,7 +118,7 @@ pub(crate) fn candidate_root<'a>(body: &NodeRef<'a>) -> Option<NodeRef<'a>> {
 
 /// Byte length of the whitespace-collapsed text content of `node` (`collapse(textContent).len()`), or
 /// any value over `cap` once it is known to exceed it (the count stops there: callers only compare).
-fn collapsed_text_len(node: &NodeRef, cap: usize) -> usize {
+fn collapsed_text_len(dom: &Dom, node: NodeId, cap: usize) -> usize {
     let mut len = 0;
     let mut in_space = false;
     let mut add = |text: &str| {
@@ -135,12 +135,12 @@ fn collapsed_text_len(node: &NodeRef, cap: usize) -> usize {
         }
         len
     };
-    if node.is_text() {
-        return add(&node.text());
+    if dom.is_text(node) {
+        return add(dom.text(node));
     }
     let mut total = 0;
-    for descendant in node.descendants_it().filter(NodeRef::is_text) {
-        total = add(&descendant.text());
+    for descendant in dom.descendants(node).filter(|&n| dom.is_text(n)) {
+        total = add(dom.text(descendant));
         if total > cap {
             break;
         }
@@ -150,26 +150,27 @@ fn collapsed_text_len(node: &NodeRef, cap: usize) -> usize {
 
 /// Whether links make up more than `ratio` of the element's text (texts longer than `max_length` bytes,
 /// when it is non-zero, and empty texts are never link clusters).
-fn link_cluster(node: &NodeRef, ratio: f64, max_length: usize) -> bool {
+fn link_cluster(dom: &Dom, node: NodeId, ratio: f64, max_length: usize) -> bool {
     let cap = if max_length > 0 { max_length } else { usize::MAX };
-    let text_len = collapsed_text_len(node, cap);
-    if text_len > cap || text_len == 0 || !node.is_element() {
+    let text_len = collapsed_text_len(dom, node, cap);
+    if text_len > cap || text_len == 0 || !dom.is_element(node) {
         return false;
     }
-    let links: usize = node.descendants_it().filter(|d| d.has_name("a")).map(|a| collapsed_text_len(&a, usize::MAX)).sum();
+    let links: usize =
+        dom.descendants(node).filter(|&d| dom.tag(d) == Tag::A).map(|a| collapsed_text_len(dom, a, usize::MAX)).sum();
     links > 0 && links as f64 / text_len as f64 > ratio
 }
 
 /// A footer counts as main content only if something other than whitespace follows it (or one of its
 /// ancestors below `<body>`) — i.e. it is not the page's last block.
-fn footer_is_followed(node: &NodeRef) -> bool {
-    let mut current = node.clone();
-    while let Some(parent) = current.parent() {
-        if tag_of(&parent) == "body" {
+fn footer_is_followed(dom: &Dom, node: NodeId) -> bool {
+    let mut current = node;
+    while let Some(parent) = dom.parent(current) {
+        if dom.tag(parent) == Tag::Body {
             break;
         }
-        if let Some(next) = current.next_sibling() {
-            if !next.is_text() || next.next_sibling().is_some() {
+        if let Some(next) = dom.next_sibling(current) {
+            if !dom.is_text(next) || dom.next_sibling(next).is_some() {
                 return true;
             }
         }
@@ -188,70 +189,69 @@ fn is_icon_glyph(text: &str) -> bool {
 }
 
 /// Whether `node` (at `depth` below `<body>`) belongs to the main content.
-pub(crate) fn is_main_content(node: &NodeRef, tag: &str, depth: usize) -> bool {
-    if node.is_text() {
-        let text = node.text();
-        let text = trimmed(&text);
+pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize) -> bool {
+    if dom.is_text(node) {
+        let text = trimmed(dom.text(node));
         return text != "¶" && !is_icon_glyph(text);
     }
-    if !node.is_element() {
+    if !dom.is_element(node) {
         return true;
     }
-    let name = tag;
-    match name {
-        "body" | "main" | "h1" => return true,
-        "footer" => return depth >= 3 && !link_cluster(node, 0.2, 0) && footer_is_followed(node),
-        "ul" if depth < 4 || link_cluster(node, 0.2, 0) => return false,
-        "article" if depth > 2 && link_cluster(node, 0.2, 500) => return false,
-        "nav" | "aside" | "audio" | "video" | "time" => return false,
+    match tag {
+        Tag::Body | Tag::Main | Tag::H1 => return true,
+        Tag::Footer => return depth >= 3 && !link_cluster(dom, node, 0.2, 0) && footer_is_followed(dom, node),
+        Tag::Ul if depth < 4 || link_cluster(dom, node, 0.2, 0) => return false,
+        Tag::Article if depth > 2 && link_cluster(dom, node, 0.2, 500) => return false,
+        Tag::Nav | Tag::Aside | Tag::Audio | Tag::Video | Tag::Time => return false,
         _ => {}
     }
-    if node.has_attr("hidden")
-        || matches!(trimmed(&attr(node, "rel")), "author" | "icon" | "search" | "prev" | "next" | "tag")
-        || matches!(trimmed(&attr(node, "itemprop")), "datePublished" | "author" | "url")
-        || trimmed(&attr(node, "aria-hidden")) == "true"
-        || trimmed(&attr(node, "aria-expanded")) == "false"
+    let attr = |name: &str| attr(dom, node, name);
+    if dom.has_attr(node, "hidden")
+        || matches!(trimmed(attr("rel")), "author" | "icon" | "search" | "prev" | "next" | "tag")
+        || matches!(trimmed(attr("itemprop")), "datePublished" | "author" | "url")
+        || trimmed(attr("aria-hidden")) == "true"
+        || trimmed(attr("aria-expanded")) == "false"
     {
         return false;
     }
-    let class = attr(node, "class");
-    let id = attr(node, "id");
-    if matches(&class, &DISPLAY_CLASS) || matches(&attr(node, "style"), &DISPLAY_CSS) {
+    let class = attr("class");
+    let id = attr("id");
+    if matches(class, &DISPLAY_CLASS) || matches(attr("style"), &DISPLAY_CSS) {
         return false;
     }
     if class.is_empty() && id.is_empty() {
-        return name != "div" || depth <= 5 || !link_cluster(node, 0.6, 800);
+        return tag != Tag::Div || depth <= 5 || !link_cluster(dom, node, 0.6, 800);
     }
     // Class and id are matched together, separated by a space (a class without id keeps the trailing space).
     let combined = format!("{class}{}{id}", if class.is_empty() { "" } else { " " });
-    if matches!(name, "a" | "div" | "li") && matches(&combined, &SKIP_LINK) {
+    if matches!(tag, Tag::A | Tag::Div | Tag::Li) && matches(&combined, &SKIP_LINK) {
         return false;
     }
-    if depth > 2 && (matches(&class, &SIGNIN) || matches(&class, &SOCIAL)) {
+    if depth > 2 && (matches(class, &SIGNIN) || matches(class, &SOCIAL)) {
         return false;
     }
     if matches(&combined, &LOGO)
         || matches(&combined, &ADS)
-        || ["data-ad", "data-advertisement", "data-text-ad"].iter().any(|a| node.has_attr(a))
-        || matches(&class, &OTHER_JUNK)
+        || ["data-ad", "data-advertisement", "data-text-ad"].iter().any(|a| dom.has_attr(node, a))
+        || matches(class, &OTHER_JUNK)
     {
         return false;
     }
-    if !is_block(name) && name != "td" {
+    if !is_block(tag) && tag != Tag::Td {
         return true;
     }
-    if trimmed(&attr(node, "rel")) == "main" {
+    if trimmed(attr("rel")) == "main" {
         return true;
     }
-    if BOILERPLATE_ROLES.contains(&trimmed(&attr(node, "role"))) {
+    if BOILERPLATE_ROLES.contains(&trimmed(attr("role"))) {
         return false;
     }
-    if name == "article" || matches(&combined, &ARTICLE) {
+    if tag == Tag::Article || matches(&combined, &ARTICLE) {
         return true;
     }
     let boilerplate = [&*HEADER, &*FOOTER, &*NAV, &*RECOMMENDED, &*SEARCH, &*SIDEBAR, &*MODAL, &*GALLERY, &*PRINT];
-    if matches(&id, &LANDMARK_ID) || boilerplate.iter().any(|re| matches(&combined, re)) {
+    if matches(id, &LANDMARK_ID) || boilerplate.iter().any(|re| matches(&combined, re)) {
         return false;
     }
-    !(depth > 2 && name == "div" && link_cluster(node, 0.6, 1500))
+    !(depth > 2 && tag == Tag::Div && link_cluster(dom, node, 0.6, 1500))
 }

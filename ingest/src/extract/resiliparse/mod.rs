@@ -2,8 +2,9 @@
 //! main_content=True)` with its default options — the extractor DCLM-Pool was built with — so that the
 //! heuristic filters downstream see text shaped exactly like DCLM's.
 //!
-//! Resiliparse (chatnoir-eu/chatnoir-resiliparse, Apache-2.0) parses with lexbor; sluice parses with
-//! html5ever. Both build the HTML5-specified tree, so the walk below sees the same nodes. The behaviour
+//! Resiliparse (chatnoir-eu/chatnoir-resiliparse, Apache-2.0) parses with lexbor; sluice parses with its
+//! own HTML5 tree builder ([`crate::extract::dom`]). Both build the HTML5-specified tree, so the walk below
+//! sees the same nodes. The behaviour
 //! reproduced here was read from resiliparse 2.0's `extract/html2text.rs` and `extract/filters.rs`:
 //! 1. **Root.** With main-content on, if exactly one element under `<body>` matches the candidate selectors
 //!    (`.article-body`, `.articleBody`, `.contentBody`, `.article-text`, `.main-content`, `.postcontent`,
@@ -24,24 +25,16 @@ mod collect;
 mod main_content;
 mod serialize;
 
-use dom_query::{Document, NodeRef};
-
-use super::metadata::read_metadata;
+use super::dom::{Dom, NodeId, Tag};
+use super::metadata::read_dom_metadata;
 use super::{ExtractError, ExtractLimits, Extracted, Extractor};
 use collect::{collect, ExtractNode};
 pub(crate) use collect::is_block;
 
 /// Subtrees never extracted (resiliparse's defaults: no noscript, no form fields).
-fn is_skipped_tag(tag: &str) -> bool {
-    matches!(
-        tag,
-        "script" | "style" | "iframe" | "frame" | "template" | "noscript" | "textarea" | "input" | "button" | "select" | "option" | "label"
-    )
-}
-
-/// The lower-case local name of an element ("" for other nodes).
-pub(crate) fn tag_of(node: &NodeRef) -> String {
-    node.node_name().map(|n| n.to_ascii_lowercase()).unwrap_or_default()
+fn is_skipped_tag(tag: Tag) -> bool {
+    use Tag::*;
+    matches!(tag, Script | Style | Iframe | Frame | Template | Noscript | Textarea | Input | Button | Select | OptionEl | Label)
 }
 
 pub struct ResiliparseExtractor {
@@ -63,61 +56,62 @@ impl Extractor for ResiliparseExtractor {
 
     fn extract(&self, html: &str, _url: Option<&str>) -> Result<Extracted, ExtractError> {
         self.limits.check(html)?;
-        let doc = Document::from(html);
+        let dom = Dom::parse(html);
         let mut out = Extracted::default();
-        read_metadata(&doc, &mut out);
-        out.text = self.plain_text(&doc)?;
+        read_dom_metadata(&dom, &mut out);
+        out.text = self.plain_text(&dom);
         Ok(out)
     }
 }
 
 impl ResiliparseExtractor {
-    fn plain_text(&self, doc: &Document) -> Result<String, ExtractError> {
-        let Some(body) = doc.body() else { return Ok(String::new()) };
-        let root = if self.main_content { main_content::candidate_root(&body).unwrap_or(body) } else { body };
+    /// The extracted text of an already-parsed page.
+    pub(crate) fn plain_text(&self, dom: &Dom) -> String {
+        let Some(body) = dom.body() else { return String::new() };
+        let root = if self.main_content { main_content::candidate_root(dom, body).unwrap_or(body) } else { body };
         // Depths in the main-content rules count from <body>, wherever the walk starts.
         let mut base_depth = 0;
-        let mut parent = root.clone();
-        while tag_of(&parent) != "body" {
-            let Some(next) = parent.parent() else { break };
+        let mut parent = root;
+        while dom.tag(parent) != Tag::Body {
+            let Some(next) = dom.parent(parent) else { break };
             parent = next;
             base_depth += 1;
         }
-        Ok(serialize::serialize(self.walk(&root, base_depth)))
+        serialize::serialize(self.walk(dom, root, base_depth))
     }
 
     /// The pre-order walk with enter/exit events (see the module docs).
-    fn walk(&self, root: &NodeRef, base_depth: usize) -> Vec<ExtractNode> {
+    fn walk(&self, dom: &Dom, root: NodeId, base_depth: usize) -> Vec<ExtractNode> {
         let mut nodes = Vec::new();
-        let mut current = Some(root.clone());
+        let mut current = Some(root);
         let mut depth = 0usize;
         let mut end = false;
         while let Some(node) = current {
-            let tag = tag_of(&node);
-            let visible = (node.is_element() || node.is_text())
-                && !is_skipped_tag(&tag)
-                && (!self.main_content || main_content::is_main_content(&node, &tag, depth + base_depth));
+            let tag = dom.tag(node);
+            let visible = (dom.is_element(node) || dom.is_text(node))
+                && !is_skipped_tag(tag)
+                && (!self.main_content || main_content::is_main_content(dom, node, tag, depth + base_depth));
             if visible {
-                collect(&mut nodes, &node, tag, depth, end);
+                collect(&mut nodes, dom, node, tag, depth, end);
             } else {
                 end = true;
             }
             if !end {
-                if let Some(child) = node.first_child() {
+                if let Some(child) = dom.first_child(node) {
                     depth += 1;
                     current = Some(child);
                     continue;
                 }
             }
-            if node.id == root.id {
+            if node == root {
                 current = None;
-            } else if let Some(next) = node.next_sibling() {
+            } else if let Some(next) = dom.next_sibling(node) {
                 end = false;
                 current = Some(next);
             } else {
                 end = true;
                 depth = depth.saturating_sub(1);
-                current = node.parent();
+                current = dom.parent(node);
             }
         }
         nodes

@@ -1,6 +1,7 @@
 //! Step 4 of the resiliparse walk: runs of text to the final string.
 
 use super::collect::ExtractNode;
+use crate::extract::dom::Tag;
 
 /// ASCII whitespace plus vertical tab, as resiliparse counts it.
 pub(crate) fn is_space(c: char) -> bool {
@@ -59,15 +60,15 @@ pub(crate) fn serialize(nodes: Vec<ExtractNode>) -> String {
     let mut numbering: Vec<usize> = Vec::new();
     let mut row_has_cell: Vec<bool> = Vec::new();
     for mut n in nodes {
-        let tag = n.tag.as_str();
-        if tag == "tr" {
+        let tag = n.tag;
+        if tag == Tag::Tr {
             if n.end {
                 row_has_cell.pop();
             } else {
                 row_has_cell.push(false);
             }
         }
-        if tag == "td" || tag == "th" {
+        if matches!(tag, Tag::Td | Tag::Th) {
             // A cell's exit event only gathers the whitespace between cells.
             if n.end {
                 continue;
@@ -80,7 +81,7 @@ pub(crate) fn serialize(nodes: Vec<ExtractNode>) -> String {
                 *has_cell = true;
             }
         }
-        if tag == "ul" || tag == "ol" || (tag == "li" && list_depth == 0) {
+        if matches!(tag, Tag::Ul | Tag::Ol) || (tag == Tag::Li && list_depth == 0) {
             if n.end {
                 list_depth = list_depth.saturating_sub(1);
                 numbering.pop();
@@ -88,10 +89,10 @@ pub(crate) fn serialize(nodes: Vec<ExtractNode>) -> String {
                 prefix.clear();
             } else {
                 list_depth += 1;
-                numbering.push(usize::from(tag == "ol"));
+                numbering.push(usize::from(tag == Tag::Ol));
             }
         }
-        if tag == "li" {
+        if tag == Tag::Li {
             if let Some(number) = numbering.last_mut() {
                 prefix = if *number == 0 {
                     "• ".to_string()

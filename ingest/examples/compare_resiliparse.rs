@@ -1,0 +1,50 @@
+//! Debugging aid: runs the `resiliparse` extractor on the pages `make bench-extract` prepared and prints
+//! the pages whose text differs from resiliparse's own output, with the first difference.
+//!
+//! `cargo run --release -p sluice-ingest --example compare_resiliparse -- target/bench-extract realhtml`
+
+use sluice_ingest::extract::{ExtractLimits, ExtractorKind};
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `-- ancestors PAGE.html NEEDLE`: the element path above the first text node containing NEEDLE.
+fn ancestors(page: &str, needle: &str) {
+    use sluice_ingest::extract::dom::Dom;
+    let dom = Dom::parse(&std::fs::read_to_string(page).expect("page"));
+    let Some(text) = dom.descendants(dom.root()).find(|&n| dom.text(n).contains(needle)) else { return println!("not found") };
+    let mut at = Some(text);
+    while let Some(node) = at {
+        println!("{} class={:?} id={:?}", dom.tag_name(node), dom.attr(node, "class"), dom.attr(node, "id"));
+        at = dom.parent(node);
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args[1] == "ancestors" {
+        return ancestors(&args[2], &args[3]);
+    }
+    let (dir, set) = (std::path::Path::new(&args[1]), &args[2]);
+    let extractor = ExtractorKind::Resiliparse.build(ExtractLimits::default());
+    let (mut total, mut same) = (0, 0);
+    let mut entries: Vec<_> = std::fs::read_dir(dir.join("pages").join(set)).expect("pages").map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for page in entries {
+        let id = page.file_stem().unwrap().to_string_lossy().to_string();
+        let Ok(reference) = std::fs::read_to_string(dir.join("peers/resiliparse").join(set).join(format!("{id}.txt"))) else { continue };
+        let html = std::fs::read_to_string(&page).unwrap();
+        let ours = extractor.extract(&html, None).map(|e| e.text).unwrap_or_default();
+        total += 1;
+        let (a, b) = (normalise(&ours), normalise(&reference));
+        if a == b {
+            same += 1;
+            continue;
+        }
+        let at = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+        let snippet = |s: &str| s.chars().skip(at.saturating_sub(60)).take(160).collect::<String>();
+        println!("== {id} (ours {} chars, resiliparse {} chars)\n  ours: {}\n  them: {}", a.len(), b.len(), snippet(&a), snippet(&b));
+    }
+    println!("{same}/{total} identical");
+}
