@@ -21,10 +21,29 @@ fn ancestors(page: &str, needle: &str) {
     }
 }
 
+/// `-- profile DIR SET`: extracts every page 20 times (a loop to run under `perf record`).
+fn profile(dir: &std::path::Path, set: &str) {
+    let extractor = ExtractorKind::Resiliparse.build(ExtractLimits::default());
+    let pages: Vec<String> = std::fs::read_dir(dir.join("pages").join(set))
+        .expect("pages")
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let mut total = 0;
+    for _ in 0..20 {
+        for page in &pages {
+            total += extractor.extract(page, None).map(|e| e.text.len()).unwrap_or(0);
+        }
+    }
+    println!("{total}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args[1] == "ancestors" {
         return ancestors(&args[2], &args[3]);
+    }
+    if args[1] == "profile" {
+        return profile(std::path::Path::new(&args[2]), &args[3]);
     }
     let (dir, set) = (std::path::Path::new(&args[1]), &args[2]);
     let extractor = ExtractorKind::Resiliparse.build(ExtractLimits::default());

@@ -81,6 +81,15 @@ impl Default for ExtractLimits {
 }
 
 impl ExtractLimits {
+    /// Parses a page into sluice's DOM, stopping (with an error) once it passes the limits.
+    pub fn parse(&self, html: &str) -> Result<dom::Dom, ExtractError> {
+        let limits = dom::TreeLimits { max_elements: self.max_elements, max_depth: self.max_depth };
+        dom::Dom::parse_within(html, limits).map_err(|exceeded| match exceeded {
+            dom::LimitExceeded::Elements(found) => ExtractError::TooManyElements(found, self.max_elements),
+            dom::LimitExceeded::Depth(found) => ExtractError::TooDeep(found, self.max_depth),
+        })
+    }
+
     /// Checks a page against the limits with a linear pre-scan, before any DOM is built.
     pub fn check(&self, html: &str) -> Result<(), ExtractError> {
         let shape = shape(html, self.max_elements, self.max_depth);

@@ -96,14 +96,43 @@ fn some(id: NodeId) -> Option<NodeId> {
     (id != NONE).then_some(id)
 }
 
+/// Bounds on the tree a page may build. Tree construction checks "element in scope" by walking the stack
+/// of open elements, so unbounded nesting would make parsing quadratic; parsing stops once a bound is
+/// passed, after work linear in the bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeLimits {
+    pub max_elements: usize,
+    pub max_depth: usize,
+}
+
+impl TreeLimits {
+    pub const NONE: TreeLimits = TreeLimits { max_elements: usize::MAX, max_depth: usize::MAX };
+}
+
+/// Which bound a page passed (with the count reached when parsing stopped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitExceeded {
+    Elements(usize),
+    Depth(usize),
+}
+
 impl Dom {
-    /// Parses `html` as an HTML5 document (line breaks normalised as the specification's input stream does).
+    /// Parses `html` as an HTML5 document, without limits (line breaks normalised as the specification's
+    /// input stream does).
     pub fn parse(html: &str) -> Dom {
+        match Dom::parse_within(html, TreeLimits::NONE) {
+            Ok(dom) => dom,
+            Err(_) => unreachable!("no limits to exceed"),
+        }
+    }
+
+    /// Parses `html`, stopping as soon as the tree passes one of `limits`.
+    pub fn parse_within(html: &str, limits: TreeLimits) -> Result<Dom, LimitExceeded> {
         if memchr::memchr(b'\r', html.as_bytes()).is_some() {
             let normalised = html.replace("\r\n", "\n").replace('\r', "\n");
-            return tree::build(&normalised);
+            return tree::build(&normalised, limits);
         }
-        tree::build(html)
+        tree::build(html, limits)
     }
 
     fn empty(capacity: usize) -> Dom {

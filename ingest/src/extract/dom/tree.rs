@@ -4,7 +4,7 @@
 
 use super::tags::Tag::{self, *};
 use super::tokenizer::{TokenKind, Tokenizer};
-use super::{Attr, Dom, Element, Namespace, Node, NodeData, NodeId, Span, NONE};
+use super::{Attr, Dom, Element, LimitExceeded, Namespace, Node, NodeData, NodeId, Span, TreeLimits, NONE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -73,9 +73,12 @@ struct Builder<'a> {
     skip_newline: bool,
     /// Text of the current text token, possibly with a leading part already consumed.
     text_from: usize,
+    limits: TreeLimits,
+    elements: usize,
+    exceeded: Option<LimitExceeded>,
 }
 
-pub(super) fn build(html: &str) -> Dom {
+pub(super) fn build(html: &str, limits: TreeLimits) -> Result<Dom, LimitExceeded> {
     let mut b = Builder {
         dom: Dom::empty(html.len()),
         tok: Tokenizer::new(html),
@@ -90,6 +93,9 @@ pub(super) fn build(html: &str) -> Dom {
         foster_parenting: false,
         skip_newline: false,
         text_from: 0,
+        limits,
+        elements: 0,
+        exceeded: None,
     };
     while let Some(kind) = b.tok.next_token() {
         let token = match kind {
@@ -101,12 +107,15 @@ pub(super) fn build(html: &str) -> Dom {
         };
         b.text_from = 0;
         b.dispatch(token);
+        if let Some(exceeded) = b.exceeded {
+            return Err(exceeded);
+        }
         b.tok.allow_cdata = b.adjusted_current().is_some_and(|n| b.namespace(n) != Namespace::Html);
     }
     b.dispatch(Token::Eof);
     b.detach_template_contents();
     b.dom.quirks = b.quirks;
-    b.dom
+    Ok(b.dom)
 }
 
 fn is_whitespace(c: char) -> bool {
@@ -134,6 +143,12 @@ impl Builder<'_> {
     }
 
     fn new_node(&mut self, data: NodeData) -> NodeId {
+        if matches!(data, NodeData::Element(_)) {
+            self.elements += 1;
+            if self.elements > self.limits.max_elements {
+                self.exceeded = Some(LimitExceeded::Elements(self.elements));
+            }
+        }
         let id = self.dom.nodes.len() as NodeId;
         self.dom.nodes.push(Node { parent: NONE, first_child: NONE, last_child: NONE, prev_sibling: NONE, next_sibling: NONE, data });
         self.open.push(false);
@@ -330,6 +345,9 @@ impl Builder<'_> {
 
     fn push(&mut self, id: NodeId) {
         self.stack.push(id);
+        if self.stack.len() > self.limits.max_depth {
+            self.exceeded = Some(LimitExceeded::Depth(self.stack.len()));
+        }
         self.open[id as usize] = true;
     }
 

@@ -59,6 +59,16 @@ patterns! {
     OTHER_JUNK = false, r"(?:^|\s)short-view-count|spinner(?:$|[\s_-])";
 }
 
+/// One regex matching where any of `parts` matches (one scan of the haystack instead of one per part).
+fn any_of(parts: &[&Regex]) -> Regex {
+    let alternation: Vec<String> = parts.iter().map(|re| format!("(?:{})", re.as_str())).collect();
+    pattern(&alternation.join("|"), true)
+}
+
+static LOGO_OR_ADS: LazyLock<Regex> = LazyLock::new(|| any_of(&[&LOGO, &ADS]));
+static BOILERPLATE: LazyLock<Regex> =
+    LazyLock::new(|| any_of(&[&HEADER, &FOOTER, &NAV, &RECOMMENDED, &SEARCH, &SIDEBAR, &MODAL, &GALLERY, &PRINT]));
+
 /// Selectors for the main-content container, in resiliparse's order.
 const CANDIDATE_CLASSES: [&str; 8] =
     ["article-body", "articleBody", "contentBody", "article-text", "main-content", "postcontent", "post-content", "single-post"];
@@ -88,11 +98,15 @@ pub(crate) fn candidate_root(dom: &Dom, body: NodeId) -> Option<NodeId> {
     let mut matches: [(usize, Option<NodeId>); 9] = Default::default();
     for element in dom.descendants(body).filter(|&n| dom.is_element(n)) {
         let class = attr(dom, element, "class");
-        for (i, candidate) in CANDIDATE_CLASSES.iter().enumerate() {
-            // Class selectors ignore ASCII case in quirks mode (CSS Selectors §6.6).
-            if class.split_ascii_whitespace().any(|c| c == *candidate || (dom.quirks && c.eq_ignore_ascii_case(candidate))) {
-                matches[i].0 += 1;
-                matches[i].1.get_or_insert(element);
+        // Every candidate class is 11 or 12 bytes long: most class lists have no such token.
+        if class.split_ascii_whitespace().any(|c| matches!(c.len(), 11 | 12)) {
+            for (i, candidate) in CANDIDATE_CLASSES.iter().enumerate() {
+                // Class selectors ignore ASCII case in quirks mode (CSS Selectors §6.6).
+                let is = |c: &str| c == *candidate || (dom.quirks && c.eq_ignore_ascii_case(candidate));
+                if class.split_ascii_whitespace().any(is) {
+                    matches[i].0 += 1;
+                    matches[i].1.get_or_insert(element);
+                }
             }
         }
         if dom.attr(element, "role") == Some("main") {
@@ -230,8 +244,7 @@ pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize) -
     if depth > 2 && (matches(class, &SIGNIN) || matches(class, &SOCIAL)) {
         return false;
     }
-    if matches(&combined, &LOGO)
-        || matches(&combined, &ADS)
+    if matches(&combined, &LOGO_OR_ADS)
         || ["data-ad", "data-advertisement", "data-text-ad"].iter().any(|a| dom.has_attr(node, a))
         || matches(class, &OTHER_JUNK)
     {
@@ -249,8 +262,7 @@ pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize) -
     if tag == Tag::Article || matches(&combined, &ARTICLE) {
         return true;
     }
-    let boilerplate = [&*HEADER, &*FOOTER, &*NAV, &*RECOMMENDED, &*SEARCH, &*SIDEBAR, &*MODAL, &*GALLERY, &*PRINT];
-    if matches(id, &LANDMARK_ID) || boilerplate.iter().any(|re| matches(&combined, re)) {
+    if matches(id, &LANDMARK_ID) || matches(&combined, &BOILERPLATE) {
         return false;
     }
     !(depth > 2 && tag == Tag::Div && link_cluster(dom, node, 0.6, 1500))

@@ -55,8 +55,7 @@ impl Extractor for ResiliparseExtractor {
     }
 
     fn extract(&self, html: &str, _url: Option<&str>) -> Result<Extracted, ExtractError> {
-        self.limits.check(html)?;
-        let dom = Dom::parse(html);
+        let dom = self.limits.parse(html)?;
         let mut out = Extracted::default();
         read_dom_metadata(&dom, &mut out);
         out.text = self.plain_text(&dom);
