@@ -22,8 +22,11 @@ use sluice_ingest::extract::{ExtractLimits, ExtractorKind};
 use sluice_ingest::http::parse_response;
 use sluice_ingest::warc::{read_warc, Limits, WarcEvent};
 
-const EXTRACTORS: [(&str, ExtractorKind); 3] =
-    [("sluice article", ExtractorKind::Article), ("sluice resiliparse", ExtractorKind::Resiliparse), ("sluice page", ExtractorKind::Page)];
+const EXTRACTORS: [(&str, ExtractorKind); 3] = [
+    ("sluice article", ExtractorKind::Article),
+    ("sluice resiliparse", ExtractorKind::Resiliparse),
+    ("sluice page", ExtractorKind::Page),
+];
 
 mod common;
 
@@ -36,7 +39,6 @@ fn main() {
     }
 }
 
-
 fn prepare(dir: &Path) {
     let shared = repo().join("../shared/data");
     let aeb = shared.join("extraction_aeb/html");
@@ -45,31 +47,53 @@ fn prepare(dir: &Path) {
         for entry in std::fs::read_dir(&aeb).expect("read AEB pages") {
             let path = entry.expect("AEB entry").path();
             let name = path.file_name().unwrap().to_string_lossy().to_string();
-            let Some(id) = name.strip_suffix(".html.gz") else { continue };
+            let Some(id) = name.strip_suffix(".html.gz") else {
+                continue;
+            };
             let mut bytes = Vec::new();
-            flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_end(&mut bytes).unwrap();
+            flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+                .read_to_end(&mut bytes)
+                .unwrap();
             write_page(dir, "aeb", id, &decode_html(&bytes, None, None).text);
             written += 1;
         }
-        let truth: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(shared.join("extraction_aeb/ground-truth.json")).unwrap()).unwrap();
+        let truth: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(shared.join("extraction_aeb/ground-truth.json")).unwrap(),
+        )
+        .unwrap();
         for (id, entry) in truth.as_object().unwrap() {
             write_gold(dir, "aeb", id, entry["articleBody"].as_str().unwrap_or(""));
         }
     } else {
-        eprintln!("note: {} not found: no F1 figures (the AEB set lives in ../shared/data)", aeb.display());
+        eprintln!(
+            "note: {} not found: no F1 figures (the AEB set lives in ../shared/data)",
+            aeb.display()
+        );
     }
     // Mozilla Readability's test pages: gold = the text of its expected output.
     let readability = shared.join("extraction_readability/test/test-pages");
     if let Ok(entries) = std::fs::read_dir(&readability) {
         for entry in entries {
             let page = entry.unwrap().path();
-            let (Ok(source), Ok(expected)) = (std::fs::read(page.join("source.html")), std::fs::read_to_string(page.join("expected.html"))) else {
+            let (Ok(source), Ok(expected)) = (
+                std::fs::read(page.join("source.html")),
+                std::fs::read_to_string(page.join("expected.html")),
+            ) else {
                 continue;
             };
             let id = page.file_name().unwrap().to_string_lossy().to_string();
-            write_page(dir, "readability", &id, &decode_html(&source, None, None).text);
-            write_gold(dir, "readability", &id, &sluice_ingest::extract::strip_tags(&expected));
+            write_page(
+                dir,
+                "readability",
+                &id,
+                &decode_html(&source, None, None).text,
+            );
+            write_gold(
+                dir,
+                "readability",
+                &id,
+                &sluice_ingest::extract::strip_tags(&expected),
+            );
             written += 1;
         }
     }
@@ -77,17 +101,25 @@ fn prepare(dir: &Path) {
     let warcs: Vec<PathBuf> = if full.is_file() {
         vec![full]
     } else {
-        (0..4).map(|i| repo().join(format!("demo/warc/realhtml-part{i}.warc.gz"))).collect()
+        (0..4)
+            .map(|i| repo().join(format!("demo/warc/realhtml-part{i}.warc.gz")))
+            .collect()
     };
     for warc in warcs {
         let file = std::fs::File::open(&warc).unwrap();
         read_warc(file, &Limits::default(), &mut |event| -> Result<(), ()> {
-            let WarcEvent::Record(record) = event else { return Ok(()) };
+            let WarcEvent::Record(record) = event else {
+                return Ok(());
+            };
             if record.record_type() != "response" {
                 return Ok(());
             }
-            let Ok(response) = parse_response(&record.block, 64 << 20) else { return Ok(()) };
-            let id = sluice_core::document::record_id_to_doc_id(record.header("WARC-Record-ID").unwrap_or_default());
+            let Ok(response) = parse_response(&record.block, 64 << 20) else {
+                return Ok(());
+            };
+            let id = sluice_core::document::record_id_to_doc_id(
+                record.header("WARC-Record-ID").unwrap_or_default(),
+            );
             let html = decode_html(&response.payload, response.header("Content-Type"), None).text;
             write_page(dir, "realhtml", &id, &html);
             written += 1;
@@ -95,7 +127,10 @@ fn prepare(dir: &Path) {
         })
         .unwrap();
     }
-    println!("prepared {written} pages under {}", dir.join("pages").display());
+    println!(
+        "prepared {written} pages under {}",
+        dir.join("pages").display()
+    );
 }
 
 fn write_gold(dir: &Path, set: &str, id: &str, text: &str) {
@@ -113,7 +148,9 @@ fn write_page(dir: &Path, set: &str, id: &str, html: &str) {
 /// Pages of one set: id → HTML.
 fn pages(dir: &Path, set: &str) -> BTreeMap<String, String> {
     let mut pages = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir.join("pages").join(set)) else { return pages };
+    let Ok(entries) = std::fs::read_dir(dir.join("pages").join(set)) else {
+        return pages;
+    };
     for entry in entries {
         let path = entry.unwrap().path();
         let id = path.file_stem().unwrap().to_string_lossy().to_string();
@@ -121,7 +158,6 @@ fn pages(dir: &Path, set: &str) -> BTreeMap<String, String> {
     }
     pages
 }
-
 
 struct Run {
     texts: BTreeMap<String, String>,
@@ -136,42 +172,57 @@ fn run_sluice(kind: ExtractorKind, pages: &BTreeMap<String, String>) -> Run {
         texts.clear();
         let start = thread_cpu_seconds();
         for (id, html) in pages {
-            let text = extractor.extract(html, None).map(|e| e.text).unwrap_or_default();
+            let text = extractor
+                .extract(html, None)
+                .map(|e| e.text)
+                .unwrap_or_default();
             texts.insert(id.clone(), text);
         }
         best = best.min(thread_cpu_seconds() - start);
     }
-    Run { texts, cpu_seconds: best }
+    Run {
+        texts,
+        cpu_seconds: best,
+    }
 }
 
-/// Parsing alone (html5ever through dom_query): the floor under sluice's DOM-based extractors.
+/// Parsing alone (sluice's own DOM): the floor under sluice's extractors.
 fn run_parse_only(pages: &BTreeMap<String, String>) -> Run {
     let mut best = f64::MAX;
     for _ in 0..3 {
         let start = thread_cpu_seconds();
         for html in pages.values() {
-            std::hint::black_box(dom_query::Document::from(html.as_str()));
+            std::hint::black_box(sluice_ingest::extract::dom::Dom::parse(html));
         }
         best = best.min(thread_cpu_seconds() - start);
     }
-    Run { texts: BTreeMap::new(), cpu_seconds: best }
+    Run {
+        texts: BTreeMap::new(),
+        cpu_seconds: best,
+    }
 }
 
 /// A peer's run, as written by `extract_peers.py`.
 fn load_peer(dir: &Path, peer: &str, set: &str) -> Option<Run> {
-    let timings: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("peers/timings.json")).ok()?).ok()?;
+    let timings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("peers/timings.json")).ok()?).ok()?;
     let cpu_seconds = timings[peer][set].as_f64()?;
     let mut texts = BTreeMap::new();
     for entry in std::fs::read_dir(dir.join("peers").join(peer).join(set)).ok()? {
         let path = entry.ok()?.path();
-        texts.insert(path.file_stem()?.to_string_lossy().to_string(), std::fs::read_to_string(&path).ok()?);
+        texts.insert(
+            path.file_stem()?.to_string_lossy().to_string(),
+            std::fs::read_to_string(&path).ok()?,
+        );
     }
     Some(Run { texts, cpu_seconds })
 }
 
 fn f1_against_gold(run: &Run, gold: &BTreeMap<String, String>) -> Score {
-    let scores: Vec<Score> =
-        gold.iter().map(|(id, truth)| score(run.texts.get(id).map(String::as_str).unwrap_or(""), truth)).collect();
+    let scores: Vec<Score> = gold
+        .iter()
+        .map(|(id, truth)| score(run.texts.get(id).map(String::as_str).unwrap_or(""), truth))
+        .collect();
     macro_average(&scores)
 }
 
@@ -190,10 +241,14 @@ fn report(dir: &Path) {
         }
         let gold = load_gold(dir, set);
         let reference = load_peer(dir, "resiliparse", set);
-        let reference_rate = reference.as_ref().map(|r| pages.len() as f64 / r.cpu_seconds);
-        let mut rows: Vec<(String, Run)> =
-            EXTRACTORS.iter().map(|(name, kind)| (name.to_string(), run_sluice(*kind, pages))).collect();
-        rows.push(("(html5ever parse only)".into(), run_parse_only(pages)));
+        let reference_rate = reference
+            .as_ref()
+            .map(|r| pages.len() as f64 / r.cpu_seconds);
+        let mut rows: Vec<(String, Run)> = EXTRACTORS
+            .iter()
+            .map(|(name, kind)| (name.to_string(), run_sluice(*kind, pages)))
+            .collect();
+        rows.push(("(sluice DOM parse only)".into(), run_parse_only(pages)));
         for peer in peers {
             if let Some(run) = load_peer(dir, peer, set) {
                 rows.push((peer.replace('_', " "), run));
@@ -208,11 +263,29 @@ fn report(dir: &Path) {
             } else {
                 "– | – | –".into()
             };
-            println!("| {name} | {set} | {} | {rate:.0} | {ratio} | {quality} |", pages.len());
+            println!(
+                "| {name} | {set} | {} | {rate:.0} | {ratio} | {quality} |",
+                pages.len()
+            );
         }
-        if let (Some(reference), Some((_, ours))) = (&reference, rows.iter().find(|(n, _)| n == "sluice resiliparse")) {
-            let same = reference.texts.iter().filter(|(id, text)| ours.texts.get(*id).is_some_and(|o| normalise(o) == normalise(text))).count();
-            let exact = reference.texts.iter().filter(|(id, text)| ours.texts.get(*id) == Some(*text)).count();
+        if let (Some(reference), Some((_, ours))) = (
+            &reference,
+            rows.iter().find(|(n, _)| n == "sluice resiliparse"),
+        ) {
+            let same = reference
+                .texts
+                .iter()
+                .filter(|(id, text)| {
+                    ours.texts
+                        .get(*id)
+                        .is_some_and(|o| normalise(o) == normalise(text))
+                })
+                .count();
+            let exact = reference
+                .texts
+                .iter()
+                .filter(|(id, text)| ours.texts.get(*id) == Some(*text))
+                .count();
             println!(
                 "\n{set}: sluice `resiliparse` mode = resiliparse on {same}/{} pages after whitespace normalisation ({:.1} %), {exact} byte-identical\n",
                 reference.texts.len(),
@@ -225,10 +298,15 @@ fn report(dir: &Path) {
 /// Gold texts of a set (written by `prepare`; none for sets without ground truth).
 fn load_gold(dir: &Path, set: &str) -> BTreeMap<String, String> {
     let mut gold = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir.join("gold").join(set)) else { return gold };
+    let Ok(entries) = std::fs::read_dir(dir.join("gold").join(set)) else {
+        return gold;
+    };
     for entry in entries {
         let path = entry.unwrap().path();
-        gold.insert(path.file_stem().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&path).unwrap());
+        gold.insert(
+            path.file_stem().unwrap().to_string_lossy().to_string(),
+            std::fs::read_to_string(&path).unwrap(),
+        );
     }
     gold
 }

@@ -35,7 +35,10 @@ fn init_logging(verbose: u8, quiet: bool) {
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
-        // html5ever logs parser recoveries (e.g. "foster parenting not implemented") as warnings: noise here.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},html5ever=error")));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }

@@ -1,31 +1,24 @@
-//! Whole-page visible text.
+//! Whole-page visible text: resiliparse's `extract_plain_text(main_content=False)` walk (scripts, styles,
+//! templates and form controls removed; block breaks, list bullets and table layout kept).
 
-use dom_query::Document;
+use super::metadata::read_dom_metadata;
+use super::resiliparse::ResiliparseExtractor;
+use super::{strip_tags, ExtractError, ExtractLimits, Extracted, Extractor};
 
-use super::metadata::read_metadata;
-use super::{strip_tags, tidy_text, ExtractError, ExtractLimits, Extracted, Extractor};
-
-/// Elements whose content is never visible text.
-const INVISIBLE: &str = "script, style, noscript, template, svg, iframe, object, head";
-
-/// The visible text of the whole page, with a line break after each block element. Pages over the
-/// [`ExtractLimits`] get tag-stripped text instead of a DOM walk, so this extractor always answers.
+/// The visible text of the whole page. Pages over the [`ExtractLimits`] get tag-stripped text instead of a
+/// DOM walk, so this extractor always answers.
 pub struct PageTextExtractor {
     limits: ExtractLimits,
+    walker: ResiliparseExtractor,
 }
 
 impl PageTextExtractor {
     pub fn new(limits: ExtractLimits) -> Self {
-        PageTextExtractor { limits }
+        PageTextExtractor {
+            limits,
+            walker: ResiliparseExtractor::new(limits, false),
+        }
     }
-}
-
-/// The visible text of an already-parsed document (consumes its invisible elements).
-pub(crate) fn page_text(doc: &Document) -> String {
-    doc.select(INVISIBLE).remove();
-    let body = doc.select("body");
-    let text = if body.exists() { body.formatted_text() } else { doc.formatted_text() };
-    tidy_text(&text)
 }
 
 impl Extractor for PageTextExtractor {
@@ -34,13 +27,16 @@ impl Extractor for PageTextExtractor {
     }
 
     fn extract(&self, html: &str, _url: Option<&str>) -> Result<Extracted, ExtractError> {
-        if self.limits.check(html).is_err() {
-            return Ok(Extracted { text: strip_tags(html), fell_back: true, ..Extracted::default() });
-        }
-        let doc = Document::from(html);
+        let Ok(dom) = self.limits.parse(html) else {
+            return Ok(Extracted {
+                text: strip_tags(html),
+                fell_back: true,
+                ..Extracted::default()
+            });
+        };
         let mut out = Extracted::default();
-        read_metadata(&doc, &mut out);
-        out.text = page_text(&doc);
+        read_dom_metadata(&dom, &mut out);
+        out.text = self.walker.plain_text(&dom);
         Ok(out)
     }
 }

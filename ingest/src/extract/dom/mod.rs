@@ -19,6 +19,7 @@ mod tokenizer;
 mod tree;
 
 pub use tags::Tag;
+pub use tokenizer::{TokenKind, Tokenizer};
 
 /// An index into [`Dom::nodes`].
 pub type NodeId = u32;
@@ -106,7 +107,10 @@ pub struct TreeLimits {
 }
 
 impl TreeLimits {
-    pub const NONE: TreeLimits = TreeLimits { max_elements: usize::MAX, max_depth: usize::MAX };
+    pub const NONE: TreeLimits = TreeLimits {
+        max_elements: usize::MAX,
+        max_depth: usize::MAX,
+    };
 }
 
 /// Which bound a page passed (with the count reached when parsing stopped).
@@ -136,10 +140,25 @@ impl Dom {
     }
 
     fn empty(capacity: usize) -> Dom {
-        let document = Node { parent: NONE, first_child: NONE, last_child: NONE, prev_sibling: NONE, next_sibling: NONE, data: NodeData::Document };
+        let document = Node {
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            prev_sibling: NONE,
+            next_sibling: NONE,
+            data: NodeData::Document,
+        };
         let mut nodes = Vec::with_capacity(capacity / 40 + 16);
         nodes.push(document);
-        Dom { nodes, attrs: Vec::new(), strings: String::with_capacity(capacity / 2), html: None, head: None, body: None, quirks: false }
+        Dom {
+            nodes,
+            attrs: Vec::new(),
+            strings: String::with_capacity(capacity / 2),
+            html: None,
+            head: None,
+            body: None,
+            quirks: false,
+        }
     }
 
     /// The document node.
@@ -185,7 +204,11 @@ impl Dom {
 
     /// Every node below `id` in document order (pre-order), `id` excluded.
     pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
-        Descendants { dom: self, root: id, next: self.first_child(id) }
+        Descendants {
+            dom: self,
+            root: id,
+            next: self.first_child(id),
+        }
     }
 
     pub fn element(&self, id: NodeId) -> Option<&Element> {
@@ -215,7 +238,8 @@ impl Dom {
 
     /// Whether `id` is an HTML element with tag `tag`.
     pub fn is(&self, id: NodeId, tag: Tag) -> bool {
-        self.element(id).is_some_and(|e| e.tag == tag && e.namespace == Namespace::Html)
+        self.element(id)
+            .is_some_and(|e| e.tag == tag && e.namespace == Namespace::Html)
     }
 
     pub fn attrs(&self, id: NodeId) -> &[Attr] {
@@ -227,7 +251,10 @@ impl Dom {
 
     /// The value of attribute `name` (lower case).
     pub fn attr(&self, id: NodeId, name: &str) -> Option<&str> {
-        self.attrs(id).iter().find(|a| self.span(a.name) == name).map(|a| self.span(a.value))
+        self.attrs(id)
+            .iter()
+            .find(|a| self.span(a.name) == name)
+            .map(|a| self.span(a.value))
     }
 
     pub fn has_attr(&self, id: NodeId, name: &str) -> bool {
@@ -247,7 +274,10 @@ impl Dom {
         if self.is_text(id) {
             return self.text(id).to_string();
         }
-        self.descendants(id).filter(|&d| self.is_text(d)).map(|d| self.text(d)).collect()
+        self.descendants(id)
+            .filter(|&d| self.is_text(d))
+            .map(|d| self.text(d))
+            .collect()
     }
 
     pub fn span(&self, span: Span) -> &str {
@@ -256,7 +286,10 @@ impl Dom {
 
     /// How many elements the page has.
     pub fn element_count(&self) -> usize {
-        self.nodes.iter().filter(|n| matches!(n.data, NodeData::Element(_))).count()
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n.data, NodeData::Element(_)))
+            .count()
     }
 }
 
@@ -286,5 +319,34 @@ impl Iterator for Descendants<'_> {
             }
         });
         Some(current)
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn parsing_stops_at_the_limits() {
+        let limits = TreeLimits {
+            max_elements: 1_000,
+            max_depth: 64,
+        };
+        let deep = format!("<body>{}x", "<div>".repeat(150_000));
+        assert_eq!(
+            Dom::parse_within(&deep, limits).unwrap_err(),
+            LimitExceeded::Depth(65)
+        );
+        let wide = format!("<body>{}", "<p>x</p>".repeat(150_000));
+        assert_eq!(
+            Dom::parse_within(&wide, limits).unwrap_err(),
+            LimitExceeded::Elements(1_001)
+        );
+        // Misnested formatting elements are reconstructed, and count towards the depth.
+        let unclosed = format!("<body>{}text", "<b><i>".repeat(5_000));
+        assert!(matches!(
+            Dom::parse_within(&unclosed, limits),
+            Err(LimitExceeded::Depth(65))
+        ));
     }
 }

@@ -62,8 +62,23 @@ impl Tag {
     pub fn is_void(self) -> bool {
         matches!(
             self,
-            Area | Base | Basefont | Bgsound | Br | Col | Embed | Frame | Hr | Img | Input | Keygen | Link | Meta | Param
-                | Source | Track | Wbr
+            Area | Base
+                | Basefont
+                | Bgsound
+                | Br
+                | Col
+                | Embed
+                | Frame
+                | Hr
+                | Img
+                | Input
+                | Keygen
+                | Link
+                | Meta
+                | Param
+                | Source
+                | Track
+                | Wbr
         )
     }
 
@@ -74,20 +89,99 @@ impl Tag {
 
     /// The HTML5 "formatting" elements (tracked in the list of active formatting elements).
     pub fn is_formatting(self) -> bool {
-        matches!(self, A | B | Big | Code | Em | Font | I | Nobr | S | Small | Strike | Strong | Tt | U)
+        matches!(
+            self,
+            A | B | Big | Code | Em | Font | I | Nobr | S | Small | Strike | Strong | Tt | U
+        )
     }
 
     /// The HTML5 "special" category (HTML namespace), which stops the generic end-tag search.
     pub fn is_special(self) -> bool {
         matches!(
             self,
-            Address | Applet | Area | Article | Aside | Base | Basefont | Bgsound | Blockquote | Body | Br | Button
-                | Caption | Center | Col | Colgroup | Dd | Details | Dir | Div | Dl | Dt | Embed | Fieldset
-                | Figcaption | Figure | Footer | Form | Frame | Frameset | H1 | H2 | H3 | H4 | H5 | H6 | Head
-                | Header | Hgroup | Hr | Html | Iframe | Img | Input | Keygen | Li | Link | Listing | Main
-                | Marquee | Menu | Meta | Nav | Noembed | Noframes | Noscript | Object | Ol | P | Param
-                | Plaintext | Pre | Script | Search | Section | Select | Source | Style | Summary | Table
-                | Tbody | Td | Template | Textarea | Tfoot | Th | Thead | Title | Tr | Track | Ul | Wbr | Xmp
+            Address
+                | Applet
+                | Area
+                | Article
+                | Aside
+                | Base
+                | Basefont
+                | Bgsound
+                | Blockquote
+                | Body
+                | Br
+                | Button
+                | Caption
+                | Center
+                | Col
+                | Colgroup
+                | Dd
+                | Details
+                | Dir
+                | Div
+                | Dl
+                | Dt
+                | Embed
+                | Fieldset
+                | Figcaption
+                | Figure
+                | Footer
+                | Form
+                | Frame
+                | Frameset
+                | H1
+                | H2
+                | H3
+                | H4
+                | H5
+                | H6
+                | Head
+                | Header
+                | Hgroup
+                | Hr
+                | Html
+                | Iframe
+                | Img
+                | Input
+                | Keygen
+                | Li
+                | Link
+                | Listing
+                | Main
+                | Marquee
+                | Menu
+                | Meta
+                | Nav
+                | Noembed
+                | Noframes
+                | Noscript
+                | Object
+                | Ol
+                | P
+                | Param
+                | Plaintext
+                | Pre
+                | Script
+                | Search
+                | Section
+                | Select
+                | Source
+                | Style
+                | Summary
+                | Table
+                | Tbody
+                | Td
+                | Template
+                | Textarea
+                | Tfoot
+                | Th
+                | Thead
+                | Title
+                | Tr
+                | Track
+                | Ul
+                | Wbr
+                | Xmp
         )
     }
 
@@ -95,15 +189,40 @@ impl Tag {
     pub fn closes_p(self) -> bool {
         matches!(
             self,
-            Address | Article | Aside | Blockquote | Center | Details | Dialog | Dir | Div | Dl | Fieldset
-                | Figcaption | Figure | Footer | Header | Hgroup | Main | Menu | Nav | Ol | P | Search | Section
-                | Summary | Ul
+            Address
+                | Article
+                | Aside
+                | Blockquote
+                | Center
+                | Details
+                | Dialog
+                | Dir
+                | Div
+                | Dl
+                | Fieldset
+                | Figcaption
+                | Figure
+                | Footer
+                | Header
+                | Hgroup
+                | Main
+                | Menu
+                | Nav
+                | Ol
+                | P
+                | Search
+                | Section
+                | Summary
+                | Ul
         )
     }
 
     /// Elements whose end tags are implied (`generate implied end tags`).
     pub fn has_implied_end(self) -> bool {
-        matches!(self, Dd | Dt | Li | Optgroup | OptionEl | P | Rb | Rp | Rt | Rtc)
+        matches!(
+            self,
+            Dd | Dt | Li | Optgroup | OptionEl | P | Rb | Rp | Rt | Rtc
+        )
     }
 
     /// Elements whose content the tokenizer reads as raw text up to the matching end tag (`noscript` is

@@ -4,7 +4,9 @@
 
 use super::tags::Tag::{self, *};
 use super::tokenizer::{TokenKind, Tokenizer};
-use super::{Attr, Dom, Element, LimitExceeded, Namespace, Node, NodeData, NodeId, Span, TreeLimits, NONE};
+use super::{
+    Attr, Dom, Element, LimitExceeded, Namespace, Node, NodeData, NodeId, Span, TreeLimits, NONE,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -46,8 +48,13 @@ enum Active {
 /// One token, copied out of the tokenizer so it can be reprocessed in another mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token {
-    Start { tag: Tag, self_closing: bool },
-    End { tag: Tag },
+    Start {
+        tag: Tag,
+        self_closing: bool,
+    },
+    End {
+        tag: Tag,
+    },
     Text,
     Comment,
     Doctype,
@@ -99,7 +106,10 @@ pub(super) fn build(html: &str, limits: TreeLimits) -> Result<Dom, LimitExceeded
     };
     while let Some(kind) = b.tok.next_token() {
         let token = match kind {
-            TokenKind::StartTag => Token::Start { tag: b.tok.tag, self_closing: b.tok.self_closing },
+            TokenKind::StartTag => Token::Start {
+                tag: b.tok.tag,
+                self_closing: b.tok.self_closing,
+            },
             TokenKind::EndTag => Token::End { tag: b.tok.tag },
             TokenKind::Text => Token::Text,
             TokenKind::Comment => Token::Comment,
@@ -110,7 +120,9 @@ pub(super) fn build(html: &str, limits: TreeLimits) -> Result<Dom, LimitExceeded
         if let Some(exceeded) = b.exceeded {
             return Err(exceeded);
         }
-        b.tok.allow_cdata = b.adjusted_current().is_some_and(|n| b.namespace(n) != Namespace::Html);
+        b.tok.allow_cdata = b
+            .adjusted_current()
+            .is_some_and(|n| b.namespace(n) != Namespace::Html);
     }
     b.dispatch(Token::Eof);
     b.detach_template_contents();
@@ -150,7 +162,14 @@ impl Builder<'_> {
             }
         }
         let id = self.dom.nodes.len() as NodeId;
-        self.dom.nodes.push(Node { parent: NONE, first_child: NONE, last_child: NONE, prev_sibling: NONE, next_sibling: NONE, data });
+        self.dom.nodes.push(Node {
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            prev_sibling: NONE,
+            next_sibling: NONE,
+            data,
+        });
         self.open.push(false);
         id
     }
@@ -158,7 +177,10 @@ impl Builder<'_> {
     fn push_string(&mut self, text: &str) -> Span {
         let start = self.dom.strings.len() as u32;
         self.dom.strings.push_str(text);
-        Span { start, end: self.dom.strings.len() as u32 }
+        Span {
+            start,
+            end: self.dom.strings.len() as u32,
+        }
     }
 
     /// A new element from the current tag token.
@@ -172,26 +194,44 @@ impl Builder<'_> {
             self.dom.attrs.push(Attr { name, value });
         }
         let attrs = (first, self.dom.attrs.len() as u32);
-        self.new_node(NodeData::Element(Element { tag, namespace, name, attrs }))
+        self.new_node(NodeData::Element(Element {
+            tag,
+            namespace,
+            name,
+            attrs,
+        }))
     }
 
     fn push_string_owned_name(&mut self) -> Span {
         let start = self.dom.strings.len() as u32;
         self.dom.strings.push_str(&self.tok.name);
-        Span { start, end: self.dom.strings.len() as u32 }
+        Span {
+            start,
+            end: self.dom.strings.len() as u32,
+        }
     }
 
     fn push_string_from_tok(&mut self, (start, end): (u32, u32)) -> Span {
         let from = self.dom.strings.len() as u32;
-        self.dom.strings.push_str(&self.tok.attr_text[start as usize..end as usize]);
-        Span { start: from, end: self.dom.strings.len() as u32 }
+        self.dom
+            .strings
+            .push_str(&self.tok.attr_text[start as usize..end as usize]);
+        Span {
+            start: from,
+            end: self.dom.strings.len() as u32,
+        }
     }
 
     /// An element created by the parser itself (`html`, `head`, `body`, `tbody`, `tr`, `p`, …).
     fn create_implied(&mut self, tag: Tag) -> NodeId {
         let name = self.push_string(tag.name());
         let attrs = (self.dom.attrs.len() as u32, self.dom.attrs.len() as u32);
-        self.new_node(NodeData::Element(Element { tag, namespace: Namespace::Html, name, attrs }))
+        self.new_node(NodeData::Element(Element {
+            tag,
+            namespace: Namespace::Html,
+            name,
+            attrs,
+        }))
     }
 
     /// A copy of an element with the same name and attributes (attributes are immutable, so shared).
@@ -204,7 +244,14 @@ impl Builder<'_> {
     /// walks over the tree do not see it (as in html5ever and lexbor).
     fn detach_template_contents(&mut self) {
         for node in &mut self.dom.nodes {
-            if matches!(node.data, NodeData::Element(Element { tag: Template, namespace: Namespace::Html, .. })) {
+            if matches!(
+                node.data,
+                NodeData::Element(Element {
+                    tag: Template,
+                    namespace: Namespace::Html,
+                    ..
+                })
+            ) {
                 node.first_child = NONE;
                 node.last_child = NONE;
             }
@@ -212,7 +259,12 @@ impl Builder<'_> {
     }
 
     fn detach(&mut self, id: NodeId) {
-        let Node { parent, prev_sibling: prev, next_sibling: next, .. } = *self.dom.node(id);
+        let Node {
+            parent,
+            prev_sibling: prev,
+            next_sibling: next,
+            ..
+        } = *self.dom.node(id);
         if parent == NONE {
             return;
         }
@@ -235,7 +287,11 @@ impl Builder<'_> {
     /// Inserts `id` into `parent` before `before` (or last when `before` is NONE).
     fn insert_at(&mut self, parent: NodeId, before: NodeId, id: NodeId) {
         self.detach(id);
-        let prev = if before == NONE { self.dom.node(parent).last_child } else { self.dom.node(before).prev_sibling };
+        let prev = if before == NONE {
+            self.dom.node(parent).last_child
+        } else {
+            self.dom.node(before).prev_sibling
+        };
         {
             let node = &mut self.dom.nodes[id as usize];
             node.parent = parent;
@@ -260,7 +316,9 @@ impl Builder<'_> {
 
     /// The appropriate place for inserting a node: (parent, before), with foster parenting.
     fn insertion_place(&self, target: NodeId) -> (NodeId, NodeId) {
-        let fosters = self.foster_parenting && matches!(self.tag(target), Table | Tbody | Tfoot | Thead | Tr) && self.namespace(target) == Namespace::Html;
+        let fosters = self.foster_parenting
+            && matches!(self.tag(target), Table | Tbody | Tfoot | Thead | Tr)
+            && self.namespace(target) == Namespace::Html;
         if !fosters {
             return (target, NONE);
         }
@@ -315,17 +373,29 @@ impl Builder<'_> {
         if parent == 0 {
             return; // text is never a child of the document
         }
-        let adjacent = if before == NONE { self.dom.node(parent).last_child } else { self.dom.node(before).prev_sibling };
+        let adjacent = if before == NONE {
+            self.dom.node(parent).last_child
+        } else {
+            self.dom.node(before).prev_sibling
+        };
         if adjacent != NONE {
             if let NodeData::Text(span) = self.dom.node(adjacent).data {
                 let merged = if span.end as usize == self.dom.strings.len() {
                     self.dom.strings.push_str(text);
-                    Span { start: span.start, end: self.dom.strings.len() as u32 }
+                    Span {
+                        start: span.start,
+                        end: self.dom.strings.len() as u32,
+                    }
                 } else {
                     let start = self.dom.strings.len();
-                    self.dom.strings.extend_from_within(span.start as usize..span.end as usize);
+                    self.dom
+                        .strings
+                        .extend_from_within(span.start as usize..span.end as usize);
                     self.dom.strings.push_str(text);
-                    Span { start: start as u32, end: self.dom.strings.len() as u32 }
+                    Span {
+                        start: start as u32,
+                        end: self.dom.strings.len() as u32,
+                    }
                 };
                 self.dom.nodes[adjacent as usize].data = NodeData::Text(merged);
                 return;
@@ -387,13 +457,24 @@ impl Builder<'_> {
                 Scope::Select => !matches!(tag, Optgroup | OptionEl),
                 Scope::Table => matches!(tag, Html | Table | Template),
                 _ => {
-                    matches!(tag, Applet | Caption | Html | Table | Td | Th | Marquee | Object | Template)
-                        || (scope == Scope::ListItem && matches!(tag, Ol | Ul))
+                    matches!(
+                        tag,
+                        Applet | Caption | Html | Table | Td | Th | Marquee | Object | Template
+                    ) || (scope == Scope::ListItem && matches!(tag, Ol | Ul))
                         || (scope == Scope::Button && tag == Button)
                 }
             },
-            Namespace::MathMl => scope != Scope::Select && scope != Scope::Table && matches!(tag, Mi | Mo | Mn | Ms | Mtext) || self.is_annotation_xml(id) && scope != Scope::Select && scope != Scope::Table,
-            Namespace::Svg => scope != Scope::Select && scope != Scope::Table && matches!(tag, ForeignObject | Desc | Title),
+            Namespace::MathMl => {
+                scope != Scope::Select
+                    && scope != Scope::Table
+                    && matches!(tag, Mi | Mo | Mn | Ms | Mtext)
+                    || self.is_annotation_xml(id) && scope != Scope::Select && scope != Scope::Table
+            }
+            Namespace::Svg => {
+                scope != Scope::Select
+                    && scope != Scope::Table
+                    && matches!(tag, ForeignObject | Desc | Title)
+            }
         }
     }
 
@@ -433,7 +514,10 @@ impl Builder<'_> {
     fn generate_implied_end_tags(&mut self, except: Option<Tag>) {
         while let Some(&id) = self.stack.last() {
             let tag = self.tag(id);
-            if !tag.has_implied_end() || self.namespace(id) != Namespace::Html || Some(tag) == except {
+            if !tag.has_implied_end()
+                || self.namespace(id) != Namespace::Html
+                || Some(tag) == except
+            {
                 break;
             }
             self.pop();
@@ -468,19 +552,26 @@ impl Builder<'_> {
     }
 
     fn same_element(&self, a: NodeId, b: NodeId) -> bool {
-        let (Some(ea), Some(eb)) = (self.element(a), self.element(b)) else { return false };
+        let (Some(ea), Some(eb)) = (self.element(a), self.element(b)) else {
+            return false;
+        };
         if ea.tag != eb.tag || self.dom.span(ea.name) != self.dom.span(eb.name) {
             return false;
         }
         let (xa, xb) = (self.dom.attrs(a), self.dom.attrs(b));
         xa.len() == xb.len()
             && xa.iter().all(|x| {
-                xb.iter().any(|y| self.dom.span(x.name) == self.dom.span(y.name) && self.dom.span(x.value) == self.dom.span(y.value))
+                xb.iter().any(|y| {
+                    self.dom.span(x.name) == self.dom.span(y.name)
+                        && self.dom.span(x.value) == self.dom.span(y.value)
+                })
             })
     }
 
     fn reconstruct_active_formatting(&mut self) {
-        let Some(&Active::Element(last)) = self.active.last() else { return };
+        let Some(&Active::Element(last)) = self.active.last() else {
+            return;
+        };
         if self.open[last as usize] {
             return;
         }
@@ -493,7 +584,9 @@ impl Builder<'_> {
             }
         }
         for at in first..self.active.len() {
-            let Active::Element(entry) = self.active[at] else { continue };
+            let Active::Element(entry) = self.active[at] else {
+                continue;
+            };
             let copy = self.clone_element(entry);
             self.insert_node_here(copy);
             self.push(copy);
@@ -534,7 +627,9 @@ impl Builder<'_> {
             return true;
         }
         for _ in 0..8 {
-            let Some(formatting) = self.active_with_tag(tag) else { return false };
+            let Some(formatting) = self.active_with_tag(tag) else {
+                return false;
+            };
             let Some(stack_at) = self.stack.iter().rposition(|&n| n == formatting) else {
                 if let Some(at) = self.active_position(formatting) {
                     self.active.remove(at);
@@ -544,7 +639,10 @@ impl Builder<'_> {
             if !self.node_in_scope(formatting) {
                 return true;
             }
-            let furthest = self.stack[stack_at + 1..].iter().position(|&n| self.is_special(n)).map(|i| stack_at + 1 + i);
+            let furthest = self.stack[stack_at + 1..]
+                .iter()
+                .position(|&n| self.is_special(n))
+                .map(|i| stack_at + 1 + i);
             let Some(furthest_at) = furthest else {
                 while let Some(id) = self.pop() {
                     if id == formatting {
@@ -606,9 +704,14 @@ impl Builder<'_> {
                     bookmark -= 1;
                 }
             }
-            self.active.insert(bookmark.min(self.active.len()), Active::Element(copy));
+            self.active
+                .insert(bookmark.min(self.active.len()), Active::Element(copy));
             self.remove_from_stack(formatting);
-            let furthest_at = self.stack.iter().rposition(|&n| n == furthest_block).unwrap_or(self.stack.len() - 1);
+            let furthest_at = self
+                .stack
+                .iter()
+                .rposition(|&n| n == furthest_block)
+                .unwrap_or(self.stack.len() - 1);
             self.stack.insert(furthest_at + 1, copy);
             self.open[copy as usize] = true;
         }
@@ -630,7 +733,11 @@ impl Builder<'_> {
             let mode = match self.tag(id) {
                 Select => {
                     let in_table = self.stack[..i].iter().any(|&n| self.is(n, Table));
-                    Some(if in_table { Mode::InSelectInTable } else { Mode::InSelect })
+                    Some(if in_table {
+                        Mode::InSelectInTable
+                    } else {
+                        Mode::InSelect
+                    })
                 }
                 Td | Th if !last => Some(Mode::InCell),
                 Tr => Some(Mode::InRow),
@@ -642,7 +749,11 @@ impl Builder<'_> {
                 Head if !last => Some(Mode::InHead),
                 Body => Some(Mode::InBody),
                 Frameset => Some(Mode::InFrameset),
-                Html => Some(if self.head.is_none() { Mode::BeforeHead } else { Mode::AfterHead }),
+                Html => Some(if self.head.is_none() {
+                    Mode::BeforeHead
+                } else {
+                    Mode::AfterHead
+                }),
                 _ if last => Some(Mode::InBody),
                 _ => None,
             };
@@ -679,16 +790,23 @@ impl Builder<'_> {
     }
 
     fn use_foreign_rules(&self, token: Token) -> bool {
-        let Some(node) = self.adjusted_current() else { return false };
+        let Some(node) = self.adjusted_current() else {
+            return false;
+        };
         let namespace = self.namespace(node);
         if namespace == Namespace::Html {
             return false;
         }
         let tag = self.tag(node);
-        let text_integration = namespace == Namespace::MathMl && matches!(tag, Mi | Mo | Mn | Ms | Mtext);
-        let html_integration = namespace == Namespace::Svg && matches!(tag, ForeignObject | Desc | Title)
+        let text_integration =
+            namespace == Namespace::MathMl && matches!(tag, Mi | Mo | Mn | Ms | Mtext);
+        let html_integration = namespace == Namespace::Svg
+            && matches!(tag, ForeignObject | Desc | Title)
             || self.is_annotation_xml(node)
-                && self.dom.attr(node, "encoding").is_some_and(|e| e.eq_ignore_ascii_case("text/html") || e.eq_ignore_ascii_case("application/xhtml+xml"));
+                && self.dom.attr(node, "encoding").is_some_and(|e| {
+                    e.eq_ignore_ascii_case("text/html")
+                        || e.eq_ignore_ascii_case("application/xhtml+xml")
+                });
         match token {
             Token::Start { tag: start, .. } => {
                 let mathml_glyph = matches!(self.tok.name.as_str(), "mglyph" | "malignmark");
@@ -832,7 +950,9 @@ impl Builder<'_> {
 
     /// The "in head" rules that also apply from other modes (`<script>`, `<style>`, `<meta>`, …).
     fn head_element(&mut self, token: Token) -> bool {
-        let Token::Start { tag, .. } = token else { return false };
+        let Token::Start { tag, .. } = token else {
+            return false;
+        };
         match tag {
             Base | Basefont | Bgsound | Link | Meta => {
                 self.insert_element(tag);
@@ -899,8 +1019,15 @@ impl Builder<'_> {
                 self.mode = Mode::InHead;
             }
             Token::Text if !self.insert_leading_whitespace() => {}
-            Token::Comment | Token::Start { tag: Basefont | Bgsound | Link | Meta | Noframes | Style, .. } => self.in_head(token),
-            Token::Start { tag: Head | Noscript, .. } => {}
+            Token::Comment
+            | Token::Start {
+                tag: Basefont | Bgsound | Link | Meta | Noframes | Style,
+                ..
+            } => self.in_head(token),
+            Token::Start {
+                tag: Head | Noscript,
+                ..
+            } => {}
             Token::End { tag } if tag != Br => {}
             _ => {
                 self.pop();
@@ -925,7 +1052,12 @@ impl Builder<'_> {
                 self.insert_element(Frameset);
                 self.mode = Mode::InFrameset;
             }
-            Token::Start { tag: Base | Basefont | Bgsound | Link | Meta | Noframes | Script | Style | Template | Title, .. } => {
+            Token::Start {
+                tag:
+                    Base | Basefont | Bgsound | Link | Meta | Noframes | Script | Style | Template
+                    | Title,
+                ..
+            } => {
                 let Some(head) = self.head else { return };
                 self.push(head);
                 self.head_element(token);
@@ -957,15 +1089,23 @@ impl Builder<'_> {
     }
 
     fn merge_attributes(&mut self, target: NodeId) {
-        let Some(element) = self.element(target).copied() else { return };
+        let Some(element) = self.element(target).copied() else {
+            return;
+        };
         let missing: Vec<usize> = (0..self.tok.attrs.len())
-            .filter(|&i| self.dom.attr(target, self.tok.span(self.tok.attrs[i].name)).is_none())
+            .filter(|&i| {
+                self.dom
+                    .attr(target, self.tok.span(self.tok.attrs[i].name))
+                    .is_none()
+            })
             .collect();
         if missing.is_empty() {
             return;
         }
         let first = self.dom.attrs.len() as u32;
-        self.dom.attrs.extend_from_within(element.attrs.0 as usize..element.attrs.1 as usize);
+        self.dom
+            .attrs
+            .extend_from_within(element.attrs.0 as usize..element.attrs.1 as usize);
         for i in missing {
             let raw = self.tok.attrs[i];
             let name = self.push_string_from_tok(raw.name);
@@ -986,7 +1126,8 @@ impl Builder<'_> {
                     self.merge_attributes(html);
                 }
             }
-            Base | Basefont | Bgsound | Link | Meta | Noframes | Script | Style | Template | Title => {
+            Base | Basefont | Bgsound | Link | Meta | Noframes | Script | Style | Template
+            | Title => {
                 self.head_element(token);
             }
             Body => {
@@ -1001,7 +1142,9 @@ impl Builder<'_> {
             }
             H1 | H2 | H3 | H4 | H5 | H6 => {
                 self.close_p_in_button_scope();
-                if self.tag(self.current()).is_heading() && self.namespace(self.current()) == Namespace::Html {
+                if self.tag(self.current()).is_heading()
+                    && self.namespace(self.current()) == Namespace::Html
+                {
                     self.pop();
                 }
                 self.insert_element(tag);
@@ -1118,7 +1261,14 @@ impl Builder<'_> {
             Select => {
                 self.reconstruct_active_formatting();
                 self.insert_element(tag);
-                self.mode = if matches!(self.mode, Mode::InTable | Mode::InCaption | Mode::InTableBody | Mode::InRow | Mode::InCell) {
+                self.mode = if matches!(
+                    self.mode,
+                    Mode::InTable
+                        | Mode::InCaption
+                        | Mode::InTableBody
+                        | Mode::InRow
+                        | Mode::InCell
+                ) {
                     Mode::InSelectInTable
                 } else {
                     Mode::InSelect
@@ -1132,12 +1282,23 @@ impl Builder<'_> {
                 self.insert_element(tag);
             }
             Rb | Rtc | Rp | Rt => {
-                self.generate_implied_end_tags(if matches!(tag, Rp | Rt) { Some(Rtc) } else { None });
+                self.generate_implied_end_tags(if matches!(tag, Rp | Rt) {
+                    Some(Rtc)
+                } else {
+                    None
+                });
                 self.insert_element(tag);
             }
             Math | Svg => {
                 self.reconstruct_active_formatting();
-                self.insert_foreign(tag, if tag == Math { Namespace::MathMl } else { Namespace::Svg });
+                self.insert_foreign(
+                    tag,
+                    if tag == Math {
+                        Namespace::MathMl
+                    } else {
+                        Namespace::Svg
+                    },
+                );
                 if self_closing {
                     self.pop();
                 }
@@ -1175,9 +1336,9 @@ impl Builder<'_> {
                     self.mode = Mode::AfterBody;
                 }
             }
-            Address | Article | Aside | Blockquote | Button | Center | Details | Dialog | Dir | Div | Dl | Fieldset
-            | Figcaption | Figure | Footer | Header | Hgroup | Listing | Main | Menu | Nav | Ol | Pre | Search
-            | Section | Summary | Ul => {
+            Address | Article | Aside | Blockquote | Button | Center | Details | Dialog | Dir
+            | Div | Dl | Fieldset | Figcaption | Figure | Footer | Header | Hgroup | Listing
+            | Main | Menu | Nav | Ol | Pre | Search | Section | Summary | Ul => {
                 if self.in_scope(tag, Scope::Default) {
                     self.generate_implied_end_tags(None);
                     self.pop_until(tag);
@@ -1264,7 +1425,9 @@ impl Builder<'_> {
 
     fn clear_stack_to(&mut self, context: &[Tag]) {
         while let Some(&id) = self.stack.last() {
-            if (context.contains(&self.tag(id)) && self.namespace(id) == Namespace::Html) || self.stack.len() == 1 {
+            if (context.contains(&self.tag(id)) && self.namespace(id) == Namespace::Html)
+                || self.stack.len() == 1
+            {
                 break;
             }
             self.pop();
@@ -1272,7 +1435,8 @@ impl Builder<'_> {
     }
 
     fn in_table(&mut self, token: Token) {
-        let current_is_table = matches!(self.tag(self.current()), Table | Tbody | Tfoot | Thead | Tr);
+        let current_is_table =
+            matches!(self.tag(self.current()), Table | Tbody | Tfoot | Thead | Tr);
         match token {
             Token::Text if current_is_table => {
                 if self.pending_text().chars().all(is_whitespace) {
@@ -1302,12 +1466,17 @@ impl Builder<'_> {
                 self.mode = Mode::InColumnGroup;
                 self.dispatch(token);
             }
-            Token::Start { tag: tag @ (Tbody | Tfoot | Thead), .. } => {
+            Token::Start {
+                tag: tag @ (Tbody | Tfoot | Thead),
+                ..
+            } => {
                 self.clear_stack_to(&[Table, Template, Html]);
                 self.insert_element(tag);
                 self.mode = Mode::InTableBody;
             }
-            Token::Start { tag: Td | Th | Tr, .. } => {
+            Token::Start {
+                tag: Td | Th | Tr, ..
+            } => {
                 self.clear_stack_to(&[Table, Template, Html]);
                 self.insert_implied(Tbody);
                 self.mode = Mode::InTableBody;
@@ -1326,12 +1495,22 @@ impl Builder<'_> {
                     self.reset_insertion_mode();
                 }
             }
-            Token::End { tag: Body | Caption | Col | Colgroup | Html | Tbody | Td | Tfoot | Th | Thead | Tr } => {}
-            Token::Start { tag: Style | Script | Template, .. } => {
+            Token::End {
+                tag: Body | Caption | Col | Colgroup | Html | Tbody | Td | Tfoot | Th | Thead | Tr,
+            } => {}
+            Token::Start {
+                tag: Style | Script | Template,
+                ..
+            } => {
                 self.head_element(token);
             }
             Token::End { tag: Template } => self.end_template(),
-            Token::Start { tag: Input, .. } if self.tok.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")) => {
+            Token::Start { tag: Input, .. }
+                if self
+                    .tok
+                    .attr("type")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("hidden")) =>
+            {
                 self.insert_element(Input);
                 self.pop();
             }
@@ -1353,8 +1532,12 @@ impl Builder<'_> {
     fn in_caption(&mut self, token: Token) {
         let closes = matches!(
             token,
-            Token::End { tag: Caption | Table }
-                | Token::Start { tag: Caption | Col | Colgroup | Tbody | Td | Tfoot | Th | Thead | Tr, .. }
+            Token::End {
+                tag: Caption | Table
+            } | Token::Start {
+                tag: Caption | Col | Colgroup | Tbody | Td | Tfoot | Th | Thead | Tr,
+                ..
+            }
         );
         if closes {
             if !self.in_scope(Caption, Scope::Table) {
@@ -1370,7 +1553,9 @@ impl Builder<'_> {
             return;
         }
         match token {
-            Token::End { tag: Body | Col | Colgroup | Html | Tbody | Td | Tfoot | Th | Thead | Tr } => {}
+            Token::End {
+                tag: Body | Col | Colgroup | Html | Tbody | Td | Tfoot | Th | Thead | Tr,
+            } => {}
             _ => self.in_body(token),
         }
     }
@@ -1392,7 +1577,9 @@ impl Builder<'_> {
                 }
             }
             Token::End { tag: Col } => {}
-            Token::Start { tag: Template, .. } | Token::End { tag: Template } => self.in_head(token),
+            Token::Start { tag: Template, .. } | Token::End { tag: Template } => {
+                self.in_head(token)
+            }
             _ => {
                 if self.is(self.current(), Colgroup) {
                     self.pop();
@@ -1417,14 +1604,20 @@ impl Builder<'_> {
                 self.mode = Mode::InRow;
                 self.dispatch(token);
             }
-            Token::End { tag: tag @ (Tbody | Tfoot | Thead) } => {
+            Token::End {
+                tag: tag @ (Tbody | Tfoot | Thead),
+            } => {
                 if self.in_scope(tag, Scope::Table) {
                     self.clear_stack_to(&CONTEXT);
                     self.pop();
                     self.mode = Mode::InTable;
                 }
             }
-            Token::Start { tag: Caption | Col | Colgroup | Tbody | Tfoot | Thead, .. } | Token::End { tag: Table } => {
+            Token::Start {
+                tag: Caption | Col | Colgroup | Tbody | Tfoot | Thead,
+                ..
+            }
+            | Token::End { tag: Table } => {
                 if self.in_scope_any(&[Tbody, Thead, Tfoot], Scope::Table) {
                     self.clear_stack_to(&CONTEXT);
                     self.pop();
@@ -1432,7 +1625,9 @@ impl Builder<'_> {
                     self.dispatch(token);
                 }
             }
-            Token::End { tag: Body | Caption | Col | Colgroup | Html | Td | Th | Tr } => {}
+            Token::End {
+                tag: Body | Caption | Col | Colgroup | Html | Td | Th | Tr,
+            } => {}
             _ => self.in_table(token),
         }
     }
@@ -1440,7 +1635,10 @@ impl Builder<'_> {
     fn in_row(&mut self, token: Token) {
         const CONTEXT: [Tag; 3] = [Tr, Template, Html];
         match token {
-            Token::Start { tag: tag @ (Th | Td), .. } => {
+            Token::Start {
+                tag: tag @ (Th | Td),
+                ..
+            } => {
                 self.clear_stack_to(&CONTEXT);
                 self.insert_element(tag);
                 self.mode = Mode::InCell;
@@ -1453,7 +1651,11 @@ impl Builder<'_> {
                     self.mode = Mode::InTableBody;
                 }
             }
-            Token::Start { tag: Caption | Col | Colgroup | Tbody | Tfoot | Thead | Tr, .. } | Token::End { tag: Table } => {
+            Token::Start {
+                tag: Caption | Col | Colgroup | Tbody | Tfoot | Thead | Tr,
+                ..
+            }
+            | Token::End { tag: Table } => {
                 if self.in_scope(Tr, Scope::Table) {
                     self.clear_stack_to(&CONTEXT);
                     self.pop();
@@ -1461,7 +1663,9 @@ impl Builder<'_> {
                     self.dispatch(token);
                 }
             }
-            Token::End { tag: tag @ (Tbody | Tfoot | Thead) } => {
+            Token::End {
+                tag: tag @ (Tbody | Tfoot | Thead),
+            } => {
                 if self.in_scope(tag, Scope::Table) && self.in_scope(Tr, Scope::Table) {
                     self.clear_stack_to(&CONTEXT);
                     self.pop();
@@ -1469,7 +1673,9 @@ impl Builder<'_> {
                     self.dispatch(token);
                 }
             }
-            Token::End { tag: Body | Caption | Col | Colgroup | Html | Td | Th } => {}
+            Token::End {
+                tag: Body | Caption | Col | Colgroup | Html | Td | Th,
+            } => {}
             _ => self.in_table(token),
         }
     }
@@ -1483,19 +1689,28 @@ impl Builder<'_> {
 
     fn in_cell(&mut self, token: Token) {
         match token {
-            Token::End { tag: tag @ (Td | Th) } => {
+            Token::End {
+                tag: tag @ (Td | Th),
+            } => {
                 if self.in_scope(tag, Scope::Table) {
                     self.close_cell();
                 }
             }
-            Token::Start { tag: Caption | Col | Colgroup | Tbody | Td | Tfoot | Th | Thead | Tr, .. } => {
+            Token::Start {
+                tag: Caption | Col | Colgroup | Tbody | Td | Tfoot | Th | Thead | Tr,
+                ..
+            } => {
                 if self.in_scope_any(&[Td, Th], Scope::Table) {
                     self.close_cell();
                     self.dispatch(token);
                 }
             }
-            Token::End { tag: Body | Caption | Col | Colgroup | Html } => {}
-            Token::End { tag: tag @ (Table | Tbody | Tfoot | Thead | Tr) } => {
+            Token::End {
+                tag: Body | Caption | Col | Colgroup | Html,
+            } => {}
+            Token::End {
+                tag: tag @ (Table | Tbody | Tfoot | Thead | Tr),
+            } => {
                 if self.in_scope(tag, Scope::Table) {
                     self.close_cell();
                     self.dispatch(token);
@@ -1538,7 +1753,8 @@ impl Builder<'_> {
             }
             Token::End { tag: Optgroup } => {
                 let below = self.stack.len().checked_sub(2).map(|i| self.stack[i]);
-                if self.is(self.current(), OptionEl) && below.is_some_and(|b| self.is(b, Optgroup)) {
+                if self.is(self.current(), OptionEl) && below.is_some_and(|b| self.is(b, Optgroup))
+                {
                     self.pop();
                 }
                 if self.is(self.current(), Optgroup) {
@@ -1556,14 +1772,21 @@ impl Builder<'_> {
                     self.reset_insertion_mode();
                 }
             }
-            Token::Start { tag: Input | Keygen | Textarea, .. } => {
+            Token::Start {
+                tag: Input | Keygen | Textarea,
+                ..
+            } => {
                 if self.in_scope(Select, Scope::Select) {
                     self.pop_until(Select);
                     self.reset_insertion_mode();
                     self.dispatch(token);
                 }
             }
-            Token::Start { tag: Script | Template, .. } | Token::End { tag: Template } => self.in_head(token),
+            Token::Start {
+                tag: Script | Template,
+                ..
+            }
+            | Token::End { tag: Template } => self.in_head(token),
             _ => {}
         }
     }
@@ -1591,7 +1814,9 @@ impl Builder<'_> {
         match token {
             Token::Comment | Token::Doctype => {}
             Token::End { tag: Html } => {}
-            Token::Text if !self.pending_text().chars().any(|c| !is_whitespace(c)) => self.in_body(token),
+            Token::Text if !self.pending_text().chars().any(|c| !is_whitespace(c)) => {
+                self.in_body(token)
+            }
             _ => {
                 self.mode = Mode::InBody;
                 self.dispatch(token);
@@ -1628,16 +1853,59 @@ impl Builder<'_> {
             Token::Comment => self.insert_comment(),
             Token::Doctype | Token::Eof => {}
             Token::Start { tag, self_closing } => {
-                let breaks_out = matches!(
-                    tag,
-                    B | Big | Blockquote | Body | Br | Center | Code | Dd | Div | Dl | Dt | Em | Embed | H1 | H2 | H3
-                        | H4 | H5 | H6 | Head | Hr | I | Img | Li | Listing | Menu | Meta | Nobr | Ol | P | Pre | S
-                        | Small | Span | Strong | Strike | Table | Tt | U | Ul
-                ) || matches!(self.tok.name.as_str(), "ruby" | "sub" | "sup" | "var")
-                    || (tag == Font && ["color", "face", "size"].iter().any(|a| self.tok.attr(a).is_some()));
+                let breaks_out =
+                    matches!(
+                        tag,
+                        B | Big
+                            | Blockquote
+                            | Body
+                            | Br
+                            | Center
+                            | Code
+                            | Dd
+                            | Div
+                            | Dl
+                            | Dt
+                            | Em
+                            | Embed
+                            | H1
+                            | H2
+                            | H3
+                            | H4
+                            | H5
+                            | H6
+                            | Head
+                            | Hr
+                            | I
+                            | Img
+                            | Li
+                            | Listing
+                            | Menu
+                            | Meta
+                            | Nobr
+                            | Ol
+                            | P
+                            | Pre
+                            | S
+                            | Small
+                            | Span
+                            | Strong
+                            | Strike
+                            | Table
+                            | Tt
+                            | U
+                            | Ul
+                    ) || matches!(self.tok.name.as_str(), "ruby" | "sub" | "sup" | "var")
+                        || (tag == Font
+                            && ["color", "face", "size"]
+                                .iter()
+                                .any(|a| self.tok.attr(a).is_some()));
                 if breaks_out {
                     while let Some(&id) = self.stack.last() {
-                        if self.namespace(id) == Namespace::Html || self.is_html_integration_point(id) || self.stack.len() == 1 {
+                        if self.namespace(id) == Namespace::Html
+                            || self.is_html_integration_point(id)
+                            || self.stack.len() == 1
+                        {
                             break;
                         }
                         self.pop();
@@ -1672,7 +1940,9 @@ impl Builder<'_> {
     fn is_html_integration_point(&self, id: NodeId) -> bool {
         let tag = self.tag(id);
         match self.namespace(id) {
-            Namespace::MathMl => matches!(tag, Mi | Mo | Mn | Ms | Mtext) || self.is_annotation_xml(id),
+            Namespace::MathMl => {
+                matches!(tag, Mi | Mo | Mn | Ms | Mtext) || self.is_annotation_xml(id)
+            }
             Namespace::Svg => matches!(tag, ForeignObject | Desc | Title),
             Namespace::Html => false,
         }
@@ -1685,10 +1955,21 @@ fn doctype_is_quirks(doctype: &super::tokenizer::Doctype) -> bool {
     if doctype.name != "html" {
         return true;
     }
-    let public = doctype.public_id.as_deref().unwrap_or("").to_ascii_lowercase();
-    let system = doctype.system_id.as_deref().unwrap_or("").to_ascii_lowercase();
+    let public = doctype
+        .public_id
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let system = doctype
+        .system_id
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if system == "http://www.ibm.com/data/dtd/v11/ibmxhtml1-transitional.dtd"
-        || matches!(public.as_str(), "-//w3o//dtd w3 html strict 3.0//en//" | "-/w3c/dtd html 4.0 transitional/en" | "html")
+        || matches!(
+            public.as_str(),
+            "-//w3o//dtd w3 html strict 3.0//en//" | "-/w3c/dtd html 4.0 transitional/en" | "html"
+        )
     {
         return true;
     }
@@ -1715,11 +1996,16 @@ fn doctype_is_quirks(doctype: &super::tokenizer::Doctype) -> bool {
         "-//w3o//dtd w3 html 3.0//",
         "-//w3c//dtd html 3.2",
     ];
-    if QUIRKY_PREFIXES.iter().chain(QUIRKY_W3C.iter()).any(|p| public.starts_with(p)) {
+    if QUIRKY_PREFIXES
+        .iter()
+        .chain(QUIRKY_W3C.iter())
+        .any(|p| public.starts_with(p))
+    {
         return true;
     }
     doctype.system_id.is_none()
-        && (public.starts_with("-//w3c//dtd html 4.01 frameset//") || public.starts_with("-//w3c//dtd html 4.01 transitional//"))
+        && (public.starts_with("-//w3c//dtd html 4.01 frameset//")
+            || public.starts_with("-//w3c//dtd html 4.01 transitional//"))
 }
 
 #[cfg(test)]

@@ -7,9 +7,41 @@ pub(crate) fn is_block(tag: Tag) -> bool {
     use Tag::*;
     matches!(
         tag,
-        Address | Article | Aside | Blockquote | Br | Center | Details | Dd | Dt | Div | Dl | Fieldset | Figcaption
-            | Figure | Footer | Form | H1 | H2 | H3 | H4 | H5 | H6 | Header | Hgroup | Hr | Li | Main | Nav | Ol | P
-            | Pre | Section | Table | Tr | Ul
+        Address
+            | Article
+            | Aside
+            | Blockquote
+            | Br
+            | Center
+            | Details
+            | Dd
+            | Dt
+            | Div
+            | Dl
+            | Fieldset
+            | Figcaption
+            | Figure
+            | Footer
+            | Form
+            | H1
+            | H2
+            | H3
+            | H4
+            | H5
+            | H6
+            | Header
+            | Hgroup
+            | Hr
+            | Li
+            | Main
+            | Nav
+            | Ol
+            | P
+            | Pre
+            | Section
+            | Table
+            | Tr
+            | Ul
     )
 }
 
@@ -33,7 +65,14 @@ pub(crate) struct ExtractNode {
 }
 
 /// Adds one traversal event to `nodes`.
-pub(crate) fn collect(nodes: &mut Vec<ExtractNode>, dom: &Dom, node: NodeId, tag: Tag, depth: usize, end: bool) {
+pub(crate) fn collect(
+    nodes: &mut Vec<ExtractNode>,
+    dom: &Dom,
+    node: NodeId,
+    tag: Tag,
+    depth: usize,
+    end: bool,
+) {
     let block = is_block(tag);
     let starts_run = match nodes.last() {
         None => true,
@@ -42,12 +81,27 @@ pub(crate) fn collect(nodes: &mut Vec<ExtractNode>, dom: &Dom, node: NodeId, tag
     if starts_run {
         let mut pre_depth = nodes.last().map_or(0, |n| n.pre_depth);
         if tag == Tag::Pre {
-            pre_depth = if end { pre_depth.saturating_sub(1) } else { pre_depth + 1 };
+            pre_depth = if end {
+                pre_depth.saturating_sub(1)
+            } else {
+                pre_depth + 1
+            };
         }
         let big_block = matches!(tag, Tag::P | Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4);
-        nodes.push(ExtractNode { tag, depth, pre_depth, collapse_margins: true, block, big_block, end, text: None });
+        nodes.push(ExtractNode {
+            tag,
+            depth,
+            pre_depth,
+            collapse_margins: true,
+            block,
+            big_block,
+            end,
+            text: None,
+        });
     }
-    let Some(current) = nodes.last_mut() else { return };
+    let Some(current) = nodes.last_mut() else {
+        return;
+    };
     let text = if dom.is_text(node) {
         dom.text(node)
     } else if !dom.is_element(node) {

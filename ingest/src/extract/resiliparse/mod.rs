@@ -28,24 +28,51 @@ mod serialize;
 use super::dom::{Dom, NodeId, Tag};
 use super::metadata::read_dom_metadata;
 use super::{ExtractError, ExtractLimits, Extracted, Extractor};
-use collect::{collect, ExtractNode};
 pub(crate) use collect::is_block;
+use collect::{collect, ExtractNode};
 
 /// Subtrees never extracted (resiliparse's defaults: no noscript, no form fields).
 fn is_skipped_tag(tag: Tag) -> bool {
     use Tag::*;
-    matches!(tag, Script | Style | Iframe | Frame | Template | Noscript | Textarea | Input | Button | Select | OptionEl | Label)
+    matches!(
+        tag,
+        Script
+            | Style
+            | Iframe
+            | Frame
+            | Template
+            | Noscript
+            | Textarea
+            | Input
+            | Button
+            | Select
+            | OptionEl
+            | Label
+    )
 }
 
 pub struct ResiliparseExtractor {
     limits: ExtractLimits,
     main_content: bool,
+    /// Drop lists less than four levels below `<body>` as navigation (resiliparse does; the `article`
+    /// extractor, which has already chosen the article's subtrees, does not).
+    drop_shallow_lists: bool,
 }
 
 impl ResiliparseExtractor {
     /// `main_content` as in resiliparse (DCLM used `true`).
     pub fn new(limits: ExtractLimits, main_content: bool) -> Self {
-        ResiliparseExtractor { limits, main_content }
+        ResiliparseExtractor {
+            limits,
+            main_content,
+            drop_shallow_lists: true,
+        }
+    }
+
+    /// The walker for text already known to be the article: shallow lists are content.
+    pub(crate) fn keeping_shallow_lists(mut self) -> Self {
+        self.drop_shallow_lists = false;
+        self
     }
 }
 
@@ -66,21 +93,59 @@ impl Extractor for ResiliparseExtractor {
 impl ResiliparseExtractor {
     /// The extracted text of an already-parsed page.
     pub(crate) fn plain_text(&self, dom: &Dom) -> String {
-        let Some(body) = dom.body() else { return String::new() };
-        let root = if self.main_content { main_content::candidate_root(dom, body).unwrap_or(body) } else { body };
+        let Some(body) = dom.body() else {
+            return String::new();
+        };
+        let root = if self.main_content {
+            main_content::candidate_root(dom, body).unwrap_or(body)
+        } else {
+            body
+        };
         // Depths in the main-content rules count from <body>, wherever the walk starts.
         let mut base_depth = 0;
         let mut parent = root;
         while dom.tag(parent) != Tag::Body {
-            let Some(next) = dom.parent(parent) else { break };
+            let Some(next) = dom.parent(parent) else {
+                break;
+            };
             parent = next;
             base_depth += 1;
         }
-        serialize::serialize(self.walk(dom, root, base_depth))
+        serialize::serialize(self.walk(dom, root, base_depth, &|_| false))
+    }
+
+    /// The text of the subtrees at `roots` (in order), each walked with the main-content rules as if the
+    /// walk had started at `<body>`.
+    pub(crate) fn text_of_subtrees(
+        &self,
+        dom: &Dom,
+        roots: &[NodeId],
+        skip: &dyn Fn(NodeId) -> bool,
+    ) -> String {
+        let mut nodes = Vec::new();
+        for &root in roots {
+            let mut base_depth = 0;
+            let mut parent = root;
+            while dom.tag(parent) != Tag::Body {
+                let Some(next) = dom.parent(parent) else {
+                    break;
+                };
+                parent = next;
+                base_depth += 1;
+            }
+            nodes.extend(self.walk(dom, root, base_depth, skip));
+        }
+        serialize::serialize(nodes)
     }
 
     /// The pre-order walk with enter/exit events (see the module docs).
-    fn walk(&self, dom: &Dom, root: NodeId, base_depth: usize) -> Vec<ExtractNode> {
+    fn walk(
+        &self,
+        dom: &Dom,
+        root: NodeId,
+        base_depth: usize,
+        skip: &dyn Fn(NodeId) -> bool,
+    ) -> Vec<ExtractNode> {
         let mut nodes = Vec::new();
         let mut current = Some(root);
         let mut depth = 0usize;
@@ -89,7 +154,15 @@ impl ResiliparseExtractor {
             let tag = dom.tag(node);
             let visible = (dom.is_element(node) || dom.is_text(node))
                 && !is_skipped_tag(tag)
-                && (!self.main_content || main_content::is_main_content(dom, node, tag, depth + base_depth));
+                && !skip(node)
+                && (!self.main_content
+                    || main_content::is_main_content(
+                        dom,
+                        node,
+                        tag,
+                        depth + base_depth,
+                        self.drop_shallow_lists,
+                    ));
             if visible {
                 collect(&mut nodes, dom, node, tag, depth, end);
             } else {

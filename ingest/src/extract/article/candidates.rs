@@ -1,0 +1,490 @@
+//! Which subtrees hold the article: Readability's content scoring on sluice's DOM.
+//!
+//! Paragraph-like elements earn points for their text (length, commas) and hand them up to their
+//! ancestors; elements whose class or id looks like boilerplate are never candidates; link-heavy
+//! candidates are discounted. The best candidate and the siblings that score close to it are the article.
+//! The algorithm and its class/id patterns follow Mozilla Readability.js (Apache-2.0).
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::extract::dom::{Dom, NodeId, Tag};
+
+fn pattern(source: &str) -> Regex {
+    RegexBuilder::new(source)
+        .case_insensitive(true)
+        .build()
+        .expect("article patterns are valid")
+}
+
+static UNLIKELY: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
+    )
+});
+static MAYBE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"and|article|body|column|content|main|shadow"));
+static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story")
+});
+static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget",
+    )
+});
+
+/// Blocks that are never the article, whatever Readability's pass: comment threads, cookie notices.
+static NEVER: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?:^|[\s_-])(?:comments?|comment-?list|disqus|replies|respond|cookies?|consent|gdpr)(?:$|[\s_-])",
+    )
+});
+
+/// Article metadata blocks (bylines, datelines): dropped from the text when short.
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?:^|[\s_-])(?:byline|author|authors|dateline|writtenby|timestamp|date|time|published|updated|posted|(?:post|entry|article)-?(?:meta|info|date|details))(?:$|[\s_-])",
+    )
+});
+
+/// ARIA roles that never hold the article.
+const UNLIKELY_ROLES: [&str; 7] = [
+    "menu",
+    "menubar",
+    "complementary",
+    "navigation",
+    "alert",
+    "alertdialog",
+    "dialog",
+];
+
+/// Readability's retry flags: a first pass that finds too little text runs again with less pruning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pass {
+    /// Exclude elements whose class/id look like boilerplate before scoring.
+    pub strip_unlikely: bool,
+    /// Let class/id patterns add to or subtract from scores.
+    pub weight_classes: bool,
+}
+
+impl Pass {
+    /// The passes in the order Readability tries them.
+    pub const ALL: [Pass; 3] = [
+        Pass {
+            strip_unlikely: true,
+            weight_classes: true,
+        },
+        Pass {
+            strip_unlikely: false,
+            weight_classes: true,
+        },
+        Pass {
+            strip_unlikely: false,
+            weight_classes: false,
+        },
+    ];
+}
+
+/// Per-node text statistics of a subtree, computed once bottom-up.
+pub(crate) struct Stats {
+    /// Characters of whitespace-collapsed text.
+    pub text: Vec<u32>,
+    /// Of which inside links.
+    pub links: Vec<u32>,
+    pub commas: Vec<u32>,
+    /// Whether a paragraph-level block (`p`, `div`, `table`, lists, …) lies below.
+    pub has_block: Vec<bool>,
+    /// Excluded as boilerplate (with its subtree).
+    pub excluded: Vec<bool>,
+}
+
+impl Stats {
+    pub fn link_density(&self, id: NodeId) -> f64 {
+        let text = self.text[id as usize];
+        if text == 0 {
+            return 0.0;
+        }
+        self.links[id as usize] as f64 / text as f64
+    }
+}
+
+fn collapsed_len(text: &str) -> (u32, u32) {
+    let (mut len, mut commas, mut in_space) = (0u32, 0u32, true);
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !in_space {
+                len += 1;
+            }
+            in_space = true;
+        } else {
+            len += 1;
+            in_space = false;
+            if c == ',' || c == '，' {
+                commas += 1;
+            }
+        }
+    }
+    (len, commas)
+}
+
+/// Subtrees that never hold article text.
+fn is_invisible(tag: Tag) -> bool {
+    use Tag::*;
+    matches!(
+        tag,
+        Script | Style | Noscript | Template | Iframe | Svg | Select | Textarea | Button | Head
+    )
+}
+
+fn class_and_id<'a>(dom: &'a Dom, id: NodeId) -> (&'a str, &'a str) {
+    (
+        dom.attr(id, "class").unwrap_or_default(),
+        dom.attr(id, "id").unwrap_or_default(),
+    )
+}
+
+fn is_hidden(dom: &Dom, id: NodeId) -> bool {
+    dom.has_attr(id, "hidden")
+        || dom.attr(id, "aria-hidden") == Some("true")
+        || dom.attr(id, "style").is_some_and(|s| {
+            let s = s.to_ascii_lowercase().replace(' ', "");
+            s.contains("display:none") || s.contains("visibility:hidden")
+        })
+}
+
+/// Whether Readability would drop `id` before scoring ("unlikely candidates" and hidden elements).
+fn is_unlikely(dom: &Dom, id: NodeId, tag: Tag, in_table_or_code: bool, pass: Pass) -> bool {
+    if is_invisible(tag) || is_hidden(dom, id) {
+        return true;
+    }
+    if matches!(tag, Tag::Body | Tag::A) || in_table_or_code {
+        return false;
+    }
+    if dom
+        .attr(id, "role")
+        .is_some_and(|r| UNLIKELY_ROLES.contains(&r))
+    {
+        return true;
+    }
+    let (class, ident) = class_and_id(dom, id);
+    if class.is_empty() && ident.is_empty() {
+        return false;
+    }
+    let match_string = format!("{class} {ident}");
+    NEVER.is_match(&match_string)
+        || (pass.strip_unlikely
+            && UNLIKELY.is_match(&match_string)
+            && !MAYBE.is_match(&match_string))
+}
+
+/// Parts of the article block that are not article text: the headline (kept as the title), captions and
+/// image alt texts, bylines and datelines.
+pub(crate) fn is_article_furniture(dom: &Dom, id: NodeId, stats: &Stats) -> bool {
+    match dom.tag(id) {
+        Tag::H1 | Tag::Figcaption | Tag::Img | Tag::Caption => return true,
+        Tag::Other if !dom.is_element(id) => return false,
+        _ => {}
+    }
+    let (class, ident) = class_and_id(dom, id);
+    if class.is_empty() && ident.is_empty() || stats.text[id as usize] > 200 {
+        return false;
+    }
+    BYLINE.is_match(class) || BYLINE.is_match(ident)
+}
+
+/// Computes [`Stats`] for the subtree at `root` (one pre-order pass to exclude, one post-order pass to sum).
+pub(crate) fn stats(dom: &Dom, root: NodeId, pass: Pass) -> Stats {
+    let n = dom.nodes.len();
+    let mut stats = Stats {
+        text: vec![0; n],
+        links: vec![0; n],
+        commas: vec![0; n],
+        has_block: vec![false; n],
+        excluded: vec![false; n],
+    };
+    // Post-order via an explicit stack of (node, children visited?).
+    let mut stack = vec![(root, false, false)];
+    while let Some((id, visited, in_table_or_code)) = stack.pop() {
+        let i = id as usize;
+        if !visited {
+            if dom.is_element(id) {
+                let tag = dom.tag(id);
+                if id != root && is_unlikely(dom, id, tag, in_table_or_code, pass) {
+                    stats.excluded[i] = true;
+                    continue;
+                }
+                let inner = in_table_or_code || matches!(tag, Tag::Table | Tag::Code | Tag::Pre);
+                stack.push((id, true, in_table_or_code));
+                let children: Vec<NodeId> = dom.children(id).collect();
+                stack.extend(children.into_iter().rev().map(|c| (c, false, inner)));
+            } else if dom.is_text(id) {
+                let (len, commas) = collapsed_len(dom.text(id));
+                stats.text[i] = len;
+                stats.commas[i] = commas;
+            }
+            continue;
+        }
+        // All children are done: sum them up.
+        let is_link = dom.tag(id) == Tag::A;
+        let (mut text, mut links, mut commas, mut block) = (0, 0, 0, false);
+        for child in dom.children(id) {
+            let c = child as usize;
+            if stats.excluded[c] {
+                continue;
+            }
+            text += stats.text[c];
+            links += stats.links[c];
+            commas += stats.commas[c];
+            block |= stats.has_block[c] || is_block_level(dom.tag(child));
+        }
+        stats.text[i] = text;
+        stats.links[i] = if is_link { text } else { links };
+        stats.commas[i] = commas;
+        stats.has_block[i] = block;
+    }
+    stats
+}
+
+/// Readability's `DIV_TO_P_ELEMS`: a `div` without any of these below reads as a paragraph.
+fn is_block_level(tag: Tag) -> bool {
+    use Tag::*;
+    matches!(tag, Blockquote | Dl | Div | Img | Ol | P | Pre | Table | Ul)
+}
+
+fn class_weight(dom: &Dom, id: NodeId) -> f64 {
+    let (class, ident) = class_and_id(dom, id);
+    let mut weight = 0.0;
+    for value in [class, ident] {
+        if value.is_empty() {
+            continue;
+        }
+        if NEGATIVE.is_match(value) {
+            weight -= 25.0;
+        }
+        if POSITIVE.is_match(value) {
+            weight += 25.0;
+        }
+    }
+    weight
+}
+
+fn initial_score(dom: &Dom, id: NodeId, pass: Pass) -> f64 {
+    use Tag::*;
+    let by_tag = match dom.tag(id) {
+        Div => 5.0,
+        Pre | Td | Blockquote => 3.0,
+        Address | Ol | Ul | Dl | Dd | Dt | Li | Form => -3.0,
+        H1 | H2 | H3 | H4 | H5 | H6 | Th => -5.0,
+        _ => 0.0,
+    };
+    by_tag
+        + if pass.weight_classes {
+            class_weight(dom, id)
+        } else {
+            0.0
+        }
+}
+
+/// Content scores of the candidate elements (NaN for elements that are not candidates).
+fn scores(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) -> Vec<f64> {
+    let mut score = vec![f64::NAN; dom.nodes.len()];
+    let mut pending = vec![root];
+    while let Some(id) = pending.pop() {
+        if stats.excluded[id as usize] || !dom.is_element(id) {
+            continue;
+        }
+        pending.extend(dom.children(id));
+        let tag = dom.tag(id);
+        let paragraph_like = matches!(
+            tag,
+            Tag::P
+                | Tag::Td
+                | Tag::Pre
+                | Tag::Section
+                | Tag::H2
+                | Tag::H3
+                | Tag::H4
+                | Tag::H5
+                | Tag::H6
+        ) || (tag == Tag::Div && !stats.has_block[id as usize]);
+        if tag == Tag::Div && !paragraph_like {
+            // Readability wraps the runs of inline content of such a div in paragraphs of its own.
+            for (length, commas) in inline_runs(dom, id, stats) {
+                add_paragraph(dom, root, Some(id), length, commas, &mut score, pass);
+            }
+        }
+        let length = stats.text[id as usize];
+        if !paragraph_like || length < 25 || id == root {
+            continue;
+        }
+        add_paragraph(
+            dom,
+            root,
+            dom.parent(id),
+            length,
+            stats.commas[id as usize],
+            &mut score,
+            pass,
+        );
+    }
+    for (id, s) in score.iter_mut().enumerate() {
+        if !s.is_nan() {
+            *s *= 1.0 - stats.link_density(id as NodeId);
+        }
+    }
+    score
+}
+
+/// (text length, commas) of each run of inline children of `div` between its block-level children.
+fn inline_runs(dom: &Dom, div: NodeId, stats: &Stats) -> Vec<(u32, u32)> {
+    let mut runs = Vec::new();
+    let (mut length, mut commas) = (0, 0);
+    for child in dom.children(div) {
+        let c = child as usize;
+        if stats.excluded[c] {
+            continue;
+        }
+        if dom.is_element(child) && (is_block_level(dom.tag(child)) || stats.has_block[c]) {
+            runs.push((length, commas));
+            (length, commas) = (0, 0);
+            continue;
+        }
+        length += stats.text[c];
+        commas += stats.commas[c];
+    }
+    runs.push((length, commas));
+    runs.retain(|&(length, _)| length >= 25);
+    runs
+}
+
+/// Hands a paragraph's score to its first five ancestors (from `parent` up), Readability's way.
+fn add_paragraph(
+    dom: &Dom,
+    root: NodeId,
+    parent: Option<NodeId>,
+    length: u32,
+    commas: u32,
+    score: &mut [f64],
+    pass: Pass,
+) {
+    let content = 1.0 + commas as f64 + (length / 100).min(3) as f64;
+    let mut ancestor = parent;
+    for level in 0..5 {
+        let Some(a) = ancestor.filter(|&a| dom.is_element(a)) else {
+            break;
+        };
+        let s = &mut score[a as usize];
+        if s.is_nan() {
+            *s = initial_score(dom, a, pass);
+        }
+        let divider = match level {
+            0 => 1.0,
+            1 => 2.0,
+            l => l as f64 * 3.0,
+        };
+        score[a as usize] += content / divider;
+        if a == root {
+            break;
+        }
+        ancestor = dom.parent(a);
+    }
+}
+
+/// The article's subtrees under `root` (usually `<body>`), in document order; empty if nothing scored.
+pub(crate) fn article_roots(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) -> Vec<NodeId> {
+    let score = scores(dom, root, stats, pass);
+    let best = (0..score.len())
+        .filter(|&i| !score[i].is_nan())
+        .max_by(|&a, &b| score[a].total_cmp(&score[b]));
+    let Some(best) = best else { return Vec::new() };
+    let mut top = best as NodeId;
+    // Climb while a parent scores better (the article is often split over sibling blocks).
+    let mut last_score = score[best];
+    let threshold = last_score / 3.0;
+    let mut parent = dom.parent(top);
+    while let Some(p) = parent.filter(|&p| p != root) {
+        let s = score[p as usize];
+        if s.is_nan() {
+            parent = dom.parent(p);
+            continue;
+        }
+        if s < threshold {
+            break;
+        }
+        if s > last_score {
+            top = p;
+            break;
+        }
+        last_score = s;
+        parent = dom.parent(p);
+    }
+    // An only child says no more than its parent.
+    while let Some(p) = dom.parent(top).filter(|&p| p != root) {
+        if dom.children(p).filter(|&c| dom.is_element(c)).count() != 1 {
+            break;
+        }
+        top = p;
+    }
+    let top_score = if score[top as usize].is_nan() {
+        0.0
+    } else {
+        score[top as usize]
+    };
+    let Some(parent) = dom.parent(top).filter(|_| top != root) else {
+        return vec![top];
+    };
+    let sibling_threshold = (top_score * 0.2).max(10.0);
+    let top_class = dom.attr(top, "class").unwrap_or_default();
+    dom.children(parent)
+        .filter(|&s| {
+            s == top
+                || (!stats.excluded[s as usize]
+                    && sibling_joins(
+                        dom,
+                        s,
+                        stats,
+                        &score,
+                        top_score,
+                        top_class,
+                        sibling_threshold,
+                    ))
+        })
+        .collect()
+}
+
+fn sibling_joins(
+    dom: &Dom,
+    s: NodeId,
+    stats: &Stats,
+    score: &[f64],
+    top_score: f64,
+    top_class: &str,
+    threshold: f64,
+) -> bool {
+    if !dom.is_element(s) {
+        return false;
+    }
+    let class = dom.attr(s, "class").unwrap_or_default();
+    let bonus = if !class.is_empty() && class == top_class {
+        top_score * 0.2
+    } else {
+        0.0
+    };
+    let own = score[s as usize];
+    if !own.is_nan() && own + bonus >= threshold {
+        return true;
+    }
+    if dom.tag(s) != Tag::P {
+        return false;
+    }
+    let length = stats.text[s as usize];
+    let density = stats.link_density(s);
+    if length > 80 {
+        return density < 0.25;
+    }
+    length > 0 && density == 0.0 && {
+        let text = dom.text_content(s);
+        text.contains(". ") || text.trim_end().ends_with('.')
+    }
+}

@@ -1,0 +1,174 @@
+//! The `article` extractor: the page's main article as plain text.
+//!
+//! Two passes over sluice's DOM: Readability's content scoring picks the subtrees that hold the article
+//! ([`candidates`]), then resiliparse's main-content walk turns them into text, dropping the boilerplate
+//! blocks it recognises inside them (share bars, ads, related links, hidden elements) and keeping
+//! headings, lists, tables, code and paragraph breaks. Pages where no article is found keep
+//! resiliparse's main-content text, so nothing is lost to the extractor's judgement at ingest time.
+
+mod candidates;
+
+use super::dom::{Dom, NodeId};
+use super::metadata::read_dom_metadata;
+use super::resiliparse::ResiliparseExtractor;
+use super::{ExtractError, ExtractLimits, Extracted, Extractor};
+use candidates::Pass;
+
+pub struct ArticleExtractor {
+    limits: ExtractLimits,
+    walker: ResiliparseExtractor,
+    /// The last resort: all visible text.
+    page: ResiliparseExtractor,
+}
+
+impl ArticleExtractor {
+    pub fn new(limits: ExtractLimits) -> Self {
+        ArticleExtractor {
+            limits,
+            walker: ResiliparseExtractor::new(limits, true).keeping_shallow_lists(),
+            page: ResiliparseExtractor::new(limits, false),
+        }
+    }
+}
+
+impl Extractor for ArticleExtractor {
+    fn name(&self) -> &'static str {
+        "article"
+    }
+
+    fn extract(&self, html: &str, _url: Option<&str>) -> Result<Extracted, ExtractError> {
+        let dom = self.limits.parse(html)?;
+        let mut out = Extracted::default();
+        read_dom_metadata(&dom, &mut out);
+        let Some(body) = dom.body() else {
+            return Ok(out);
+        };
+        // As Readability: a pass that finds less than MIN_ARTICLE_CHARS runs again with less pruning; the
+        // longest text wins.
+        for pass in Pass::ALL {
+            let text = self.article_text(&dom, body, pass);
+            if text.len() > out.text.len() {
+                out.text = text;
+            }
+            if out.text.len() >= MIN_ARTICLE_CHARS {
+                break;
+            }
+        }
+        if out.text.trim().is_empty() {
+            out.text = self.walker.plain_text(&dom);
+            out.fell_back = true;
+        }
+        if out.text.trim().is_empty() {
+            out.text = self.page.plain_text(&dom);
+        }
+        Ok(out)
+    }
+}
+
+/// Readability's `charThreshold`.
+const MIN_ARTICLE_CHARS: usize = 500;
+
+impl ArticleExtractor {
+    fn article_text(&self, dom: &Dom, body: NodeId, pass: Pass) -> String {
+        let stats = candidates::stats(dom, body, pass);
+        let roots = candidates::article_roots(dom, body, &stats, pass);
+        let skip = |id: NodeId| {
+            stats.excluded[id as usize] || candidates::is_article_furniture(dom, id, &stats)
+        };
+        if roots.is_empty() {
+            return String::new();
+        }
+        self.walker.text_of_subtrees(dom, &roots, &skip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r##"<!doctype html><html lang="en"><head><title>Rivers of Europe</title>
+        <meta name="description" content="About rivers."><link rel="canonical" href="https://example.org/rivers"></head>
+        <body><nav><a href="/">Home</a> | <a href="/about">About</a> | <a href="/contact">Contact</a></nav>
+        <div class="share-bar"><a href="#">Share on Facebook, Twitter, and email to a friend today</a></div>
+        <article><h1>Rivers of Europe</h1><p class="byline">By A. Writer, 2 May 2024</p>
+        <p>The Danube is Europe's second-longest river, flowing through ten countries from the Black Forest to the Black Sea. It has been a vital trade route for centuries and connects many capital cities along its course.</p>
+        <figure><img src="d.jpg" alt="The Danube at Budapest"><figcaption>The Danube at Budapest, 2019.</figcaption></figure>
+        <p>The Rhine rises in the Swiss Alps and flows north to the North Sea, passing through Germany and the Netherlands. Its valley is famous for vineyards, castles and the legendary Lorelei rock.</p>
+        <ul><li>Danube: 2,850 km</li><li>Rhine: 1,230 km</li></ul>
+        <p>The Volga is the longest river in Europe. It flows entirely within Russia and drains into the Caspian Sea, and nearly half of the Russian population lives in its basin.</p>
+        </article><div id="comments"><p>Great article, thanks! I always wanted to know more about the rivers, and this helped a lot.</p></div>
+        <footer>Copyright 2024 Example Corp. All rights reserved.</footer></body></html>"##;
+
+    #[test]
+    fn extracts_the_article_body_and_metadata() {
+        let out = ArticleExtractor::new(ExtractLimits::default())
+            .extract(PAGE, Some("https://example.org/rivers"))
+            .unwrap();
+        assert!(
+            out.text
+                .starts_with("The Danube is Europe's second-longest river"),
+            "{}",
+            out.text
+        );
+        assert!(
+            out.text.contains("course.\n\nThe Rhine rises"),
+            "paragraphs stay apart: {}",
+            out.text
+        );
+        assert!(
+            out.text
+                .contains("  • Danube: 2,850 km\n  • Rhine: 1,230 km"),
+            "lists keep their items: {}",
+            out.text
+        );
+        for boilerplate in [
+            "Home",
+            "Share on",
+            "By A. Writer",
+            "Budapest",
+            "Great article",
+            "All rights reserved",
+        ] {
+            assert!(
+                !out.text.contains(boilerplate),
+                "{boilerplate:?} leaked: {}",
+                out.text
+            );
+        }
+        assert!(!out.fell_back);
+        assert_eq!(out.title.as_deref(), Some("Rivers of Europe"));
+        assert_eq!(out.language.as_deref(), Some("en"));
+        assert_eq!(out.description.as_deref(), Some("About rivers."));
+        assert_eq!(
+            out.canonical_url.as_deref(),
+            Some("https://example.org/rivers")
+        );
+    }
+
+    #[test]
+    fn pages_without_an_article_keep_their_text() {
+        // Nothing scores as an article and the main-content rules drop the menu: the page text is kept.
+        let html = "<html><body><script>var x = 1;</script><ul><li>Login</li><li>Cart</li></ul></body></html>";
+        let out = ArticleExtractor::new(ExtractLimits::default())
+            .extract(html, None)
+            .unwrap();
+        assert_eq!(out.text, "  • Login\n  • Cart");
+        assert!(out.fell_back);
+    }
+
+    #[test]
+    fn element_limits_bound_the_work() {
+        let html = format!("<html><body>{}</body></html>", "<div>x</div>".repeat(500));
+        let limits = ExtractLimits {
+            max_elements: 100,
+            ..ExtractLimits::default()
+        };
+        let err = ArticleExtractor::new(limits)
+            .extract(&html, None)
+            .unwrap_err();
+        assert!(
+            matches!(err, ExtractError::TooManyElements(found, 100) if found > 100),
+            "{err:?}"
+        );
+    }
+}
