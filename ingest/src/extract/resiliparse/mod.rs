@@ -101,17 +101,7 @@ impl ResiliparseExtractor {
         } else {
             body
         };
-        // Depths in the main-content rules count from <body>, wherever the walk starts.
-        let mut base_depth = 0;
-        let mut parent = root;
-        while dom.tag(parent) != Tag::Body {
-            let Some(next) = dom.parent(parent) else {
-                break;
-            };
-            parent = next;
-            base_depth += 1;
-        }
-        serialize::serialize(self.walk(dom, root, base_depth, &|_| false))
+        self.text_of_subtrees(dom, &[root], &|_| false)
     }
 
     /// The text of the subtrees at `roots` (in order), each walked with the main-content rules as if the
@@ -124,15 +114,10 @@ impl ResiliparseExtractor {
     ) -> String {
         let mut nodes = Vec::new();
         for &root in roots {
-            let mut base_depth = 0;
-            let mut parent = root;
-            while dom.tag(parent) != Tag::Body {
-                let Some(next) = dom.parent(parent) else {
-                    break;
-                };
-                parent = next;
-                base_depth += 1;
-            }
+            // Depths in the main-content rules count from <body>, wherever the walk starts.
+            let base_depth = std::iter::successors(Some(root), |&n| dom.parent(n))
+                .take_while(|&n| dom.tag(n) != Tag::Body)
+                .count();
             nodes.extend(self.walk(dom, root, base_depth, skip));
         }
         serialize::serialize(nodes)
