@@ -17,7 +17,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sluice_ingest::charset::decode_html;
-use sluice_ingest::extract::score::{macro_average, score, Score};
+use sluice_ingest::extract::score::{macro_average, read_article_benchmark, score, Score};
 use sluice_ingest::extract::{ExtractLimits, ExtractorKind};
 use sluice_ingest::http::parse_response;
 use sluice_ingest::warc::{read_warc, Limits, WarcEvent};
@@ -41,34 +41,20 @@ fn main() {
 
 fn prepare(dir: &Path) {
     let shared = repo().join("../shared/data");
-    let aeb = shared.join("extraction_aeb/html");
+    let aeb = shared.join("extraction_aeb");
     let mut written = 0;
-    if aeb.is_dir() {
-        for entry in std::fs::read_dir(&aeb).expect("read AEB pages") {
-            let path = entry.expect("AEB entry").path();
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            let Some(id) = name.strip_suffix(".html.gz") else {
-                continue;
-            };
-            let mut bytes = Vec::new();
-            flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
-                .read_to_end(&mut bytes)
-                .unwrap();
-            write_page(dir, "aeb", id, &decode_html(&bytes, None, None).text);
-            written += 1;
+    match read_article_benchmark(&aeb) {
+        Ok(pages) => {
+            for page in pages {
+                write_page(dir, "aeb", &page.id, &page.html);
+                write_gold(dir, "aeb", &page.id, &page.gold);
+                written += 1;
+            }
         }
-        let truth: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(shared.join("extraction_aeb/ground-truth.json")).unwrap(),
-        )
-        .unwrap();
-        for (id, entry) in truth.as_object().unwrap() {
-            write_gold(dir, "aeb", id, entry["articleBody"].as_str().unwrap_or(""));
-        }
-    } else {
-        eprintln!(
-            "note: {} not found: no F1 figures (the AEB set lives in ../shared/data)",
+        Err(e) => eprintln!(
+            "note: {}: {e}: no F1 figures (the AEB set lives in ../shared/data)",
             aeb.display()
-        );
+        ),
     }
     // Mozilla Readability's test pages: gold = the text of its expected output.
     let readability = shared.join("extraction_readability/test/test-pages");

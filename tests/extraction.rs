@@ -13,7 +13,7 @@ use sluice_core::format::read_all;
 use sluice_core::store::Location;
 use sluice_core::Document;
 use sluice_ingest::charset::decode_html;
-use sluice_ingest::extract::score::{macro_average, score};
+use sluice_ingest::extract::score::{macro_average, read_article_benchmark, score};
 use sluice_ingest::extract::{ExtractError, ExtractLimits, ExtractorKind};
 
 fn ingest_docs(inputs: &[&Path], extractor: &str) -> Vec<Document> {
@@ -86,25 +86,11 @@ fn benchmark_pages() -> (
         Some(shared) => (shared.join("extraction_aeb"), "all 181 pages"),
         None => (repo().join("tests/data/aeb-sample"), "the 20-page sample"),
     };
-    let gold: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap();
     let mut pages = BTreeMap::new();
     let mut truth = BTreeMap::new();
-    for entry in std::fs::read_dir(dir.join("html")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let Some(id) = name.strip_suffix(".html.gz") else {
-            continue;
-        };
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
-            .read_to_end(&mut bytes)
-            .unwrap();
-        pages.insert(id.to_string(), decode_html(&bytes, None, None).text);
-        truth.insert(
-            id.to_string(),
-            gold[id]["articleBody"].as_str().unwrap().to_string(),
-        );
+    for page in read_article_benchmark(&dir).unwrap() {
+        pages.insert(page.id.clone(), page.html);
+        truth.insert(page.id, page.gold);
     }
     (pages, truth, which)
 }

@@ -3,6 +3,10 @@
 //! word characters (`\w+`), compared as multisets, scored per page and macro-averaged over pages.
 
 use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use crate::charset::decode_html;
 
 /// Precision, recall and F1 of one page (or their macro average).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -43,6 +47,34 @@ pub fn macro_average(scores: &[Score]) -> Score {
         recall: scores.iter().map(|s| s.recall).sum::<f64>() / n,
         f1: scores.iter().map(|s| s.f1).sum::<f64>() / n,
     }
+}
+
+/// One page of the ScrapingHub article-extraction benchmark.
+#[derive(Debug, Clone)]
+pub struct BenchmarkPage {
+    pub id: String,
+    /// The page, decoded with sluice's charset decoder.
+    pub html: String,
+    /// The gold article body.
+    pub gold: String,
+}
+
+/// Reads the benchmark from `dir` (`html/<id>.html.gz` and `ground-truth.json`, as the benchmark ships),
+/// sorted by id. Used by `tests/extraction.rs` and `make bench-extract`, so both score the same pages.
+pub fn read_article_benchmark(dir: &Path) -> std::io::Result<Vec<BenchmarkPage>> {
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json"))?)?;
+    let mut pages = Vec::new();
+    for entry in std::fs::read_dir(dir.join("html"))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let Some(id) = name.strip_suffix(".html.gz") else { continue };
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&path)?).read_to_end(&mut bytes)?;
+        let gold = truth[id]["articleBody"].as_str().unwrap_or_default().to_string();
+        pages.push(BenchmarkPage { id: id.to_string(), html: decode_html(&bytes, None, None).text, gold });
+    }
+    pages.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(pages)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use regex::{Regex, RegexBuilder};
 
 use crate::extract::dom::{Dom, NodeId, Tag};
+use crate::extract::resiliparse::style_hides;
 
 fn pattern(source: &str) -> Regex {
     RegexBuilder::new(source)
@@ -147,14 +148,11 @@ fn class_and_id<'a>(dom: &'a Dom, id: NodeId) -> (&'a str, &'a str) {
 fn is_hidden(dom: &Dom, id: NodeId) -> bool {
     dom.has_attr(id, "hidden")
         || dom.attr(id, "aria-hidden") == Some("true")
-        || dom.attr(id, "style").is_some_and(|s| {
-            let s = s.to_ascii_lowercase().replace(' ', "");
-            s.contains("display:none") || s.contains("visibility:hidden")
-        })
+        || dom.attr(id, "style").is_some_and(style_hides)
 }
 
 /// Whether Readability would drop `id` before scoring ("unlikely candidates" and hidden elements).
-fn is_unlikely(dom: &Dom, id: NodeId, tag: Tag, in_table_or_code: bool, pass: Pass) -> bool {
+fn is_unlikely(dom: &Dom, id: NodeId, tag: Tag, in_table_or_code: bool, strip_unlikely: bool) -> bool {
     if is_invisible(tag) || is_hidden(dom, id) {
         return true;
     }
@@ -171,20 +169,20 @@ fn is_unlikely(dom: &Dom, id: NodeId, tag: Tag, in_table_or_code: bool, pass: Pa
     if class.is_empty() && ident.is_empty() {
         return false;
     }
-    let match_string = format!("{class} {ident}");
-    NEVER.is_match(&match_string)
-        || (pass.strip_unlikely
-            && UNLIKELY.is_match(&match_string)
-            && !MAYBE.is_match(&match_string))
+    // Readability matches `class + " " + id`; no pattern can match across the space, so each is matched
+    // on its own (no string built per element).
+    let any = |re: &Regex| re.is_match(class) || re.is_match(ident);
+    any(&NEVER) || (strip_unlikely && any(&UNLIKELY) && !any(&MAYBE))
 }
 
 /// Parts of the article block that are not article text: the headline (kept as the title), captions and
 /// image alt texts, bylines and datelines.
 pub(crate) fn is_article_furniture(dom: &Dom, id: NodeId, stats: &Stats) -> bool {
-    match dom.tag(id) {
-        Tag::H1 | Tag::Figcaption | Tag::Img | Tag::Caption => return true,
-        Tag::Other if !dom.is_element(id) => return false,
-        _ => {}
+    if !dom.is_element(id) {
+        return false;
+    }
+    if matches!(dom.tag(id), Tag::H1 | Tag::Figcaption | Tag::Img | Tag::Caption) {
+        return true;
     }
     let (class, ident) = class_and_id(dom, id);
     if class.is_empty() && ident.is_empty() || stats.text[id as usize] > 200 {
@@ -193,8 +191,9 @@ pub(crate) fn is_article_furniture(dom: &Dom, id: NodeId, stats: &Stats) -> bool
     BYLINE.is_match(class) || BYLINE.is_match(ident)
 }
 
-/// Computes [`Stats`] for the subtree at `root` (one pre-order pass to exclude, one post-order pass to sum).
-pub(crate) fn stats(dom: &Dom, root: NodeId, pass: Pass) -> Stats {
+/// Computes [`Stats`] for the subtree at `root` in one depth-first walk: elements are excluded on the
+/// way down, sums are taken on the way up. Only `strip_unlikely` of a [`Pass`] changes the result.
+pub(crate) fn stats(dom: &Dom, root: NodeId, strip_unlikely: bool) -> Stats {
     let n = dom.nodes.len();
     let mut stats = Stats {
         text: vec![0; n],
@@ -203,21 +202,20 @@ pub(crate) fn stats(dom: &Dom, root: NodeId, pass: Pass) -> Stats {
         has_block: vec![false; n],
         excluded: vec![false; n],
     };
-    // Post-order via an explicit stack of (node, children visited?).
+    // An explicit stack of (node, children already walked?, inside a table or code block?).
     let mut stack = vec![(root, false, false)];
     while let Some((id, visited, in_table_or_code)) = stack.pop() {
         let i = id as usize;
         if !visited {
             if dom.is_element(id) {
                 let tag = dom.tag(id);
-                if id != root && is_unlikely(dom, id, tag, in_table_or_code, pass) {
+                if id != root && is_unlikely(dom, id, tag, in_table_or_code, strip_unlikely) {
                     stats.excluded[i] = true;
                     continue;
                 }
                 let inner = in_table_or_code || matches!(tag, Tag::Table | Tag::Code | Tag::Pre);
                 stack.push((id, true, in_table_or_code));
-                let children: Vec<NodeId> = dom.children(id).collect();
-                stack.extend(children.into_iter().rev().map(|c| (c, false, inner)));
+                stack.extend(dom.children_rev(id).map(|c| (c, false, inner)));
             } else if dom.is_text(id) {
                 let (len, commas) = collapsed_len(dom.text(id));
                 stats.text[i] = len;

@@ -3,8 +3,9 @@
 //! Two passes over sluice's DOM: Readability's content scoring picks the subtrees that hold the article
 //! ([`candidates`]), then resiliparse's main-content walk turns them into text, dropping the boilerplate
 //! blocks it recognises inside them (share bars, ads, related links, hidden elements) and keeping
-//! headings, lists, tables, code and paragraph breaks. Pages where no article is found keep
-//! resiliparse's main-content text, so nothing is lost to the extractor's judgement at ingest time.
+//! headings, lists, tables, code and paragraph breaks. Pages where no article is found keep the
+//! main-content walk's text of the whole page (or, if that is empty, all visible text), so nothing is lost
+//! to the extractor's judgement at ingest time.
 
 mod candidates;
 
@@ -12,7 +13,7 @@ use super::dom::{Dom, NodeId};
 use super::metadata::read_dom_metadata;
 use super::resiliparse::ResiliparseExtractor;
 use super::{ExtractError, ExtractLimits, Extracted, Extractor};
-use candidates::Pass;
+use candidates::{Pass, Stats};
 
 pub struct ArticleExtractor {
     limits: ExtractLimits,
@@ -44,13 +45,18 @@ impl Extractor for ArticleExtractor {
             return Ok(out);
         };
         // As Readability: a pass that finds less than MIN_ARTICLE_CHARS runs again with less pruning; the
-        // longest text wins.
+        // longest text wins. Passes 2 and 3 differ only in scoring, so they share their statistics.
+        let mut stats: [Option<Stats>; 2] = [None, None];
+        let mut longest = 0;
         for pass in Pass::ALL {
-            let text = self.article_text(&dom, body, pass);
-            if text.len() > out.text.len() {
-                out.text = text;
+            let stats = stats[usize::from(pass.strip_unlikely)]
+                .get_or_insert_with(|| candidates::stats(&dom, body, pass.strip_unlikely));
+            let text = self.article_text(&dom, body, stats, pass);
+            let chars = text.chars().count();
+            if chars > longest {
+                (out.text, longest) = (text, chars);
             }
-            if out.text.len() >= MIN_ARTICLE_CHARS {
+            if longest >= MIN_ARTICLE_CHARS {
                 break;
             }
         }
@@ -65,15 +71,14 @@ impl Extractor for ArticleExtractor {
     }
 }
 
-/// Readability's `charThreshold`.
+/// Readability's `charThreshold` (characters).
 const MIN_ARTICLE_CHARS: usize = 500;
 
 impl ArticleExtractor {
-    fn article_text(&self, dom: &Dom, body: NodeId, pass: Pass) -> String {
-        let stats = candidates::stats(dom, body, pass);
-        let roots = candidates::article_roots(dom, body, &stats, pass);
+    fn article_text(&self, dom: &Dom, body: NodeId, stats: &Stats, pass: Pass) -> String {
+        let roots = candidates::article_roots(dom, body, stats, pass);
         let skip = |id: NodeId| {
-            stats.excluded[id as usize] || candidates::is_article_furniture(dom, id, &stats)
+            stats.excluded[id as usize] || candidates::is_article_furniture(dom, id, stats)
         };
         if roots.is_empty() {
             return String::new();

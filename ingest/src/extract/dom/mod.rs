@@ -202,6 +202,11 @@ impl Dom {
         std::iter::successors(self.first_child(id), move |&c| self.next_sibling(c))
     }
 
+    /// The children of `id`, last first.
+    pub fn children_rev(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        std::iter::successors(some(self.node(id).last_child), move |&c| self.prev_sibling(c))
+    }
+
     /// Every node below `id` in document order (pre-order), `id` excluded.
     pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
         Descendants {
@@ -282,14 +287,6 @@ impl Dom {
 
     pub fn span(&self, span: Span) -> &str {
         &self.strings[span.start as usize..span.end as usize]
-    }
-
-    /// How many elements the page has.
-    pub fn element_count(&self) -> usize {
-        self.nodes
-            .iter()
-            .filter(|n| matches!(n.data, NodeData::Element(_)))
-            .count()
     }
 }
 

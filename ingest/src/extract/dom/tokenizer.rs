@@ -7,6 +7,8 @@
 //! After [`Tokenizer::next`] returns a [`TokenKind`], the token's data is in the tokenizer's public
 //! fields until the next call; buffers are reused, so tokenizing allocates almost nothing per tag.
 
+use std::collections::HashSet;
+
 use super::entities::{decode_into, has_reference};
 use super::tags::Tag;
 
@@ -64,9 +66,15 @@ pub struct Tokenizer<'a> {
     pub self_closing: bool,
     pub attrs: Vec<RawAttr>,
     pub attr_text: String,
+    /// The current tag's attribute names once it has more than [`FEW_ATTRS`], so that dropping
+    /// duplicates stays linear on tags with thousands of attributes.
+    many_names: HashSet<String>,
     pub text: String,
     pub doctype: Doctype,
 }
+
+/// Up to this many attributes, duplicates are found by a scan of the tag's attributes.
+const FEW_ATTRS: usize = 16;
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r')
@@ -89,6 +97,7 @@ impl<'a> Tokenizer<'a> {
             self_closing: false,
             attrs: Vec::new(),
             attr_text: String::new(),
+            many_names: HashSet::new(),
             text: String::new(),
             doctype: Doctype::default(),
         }
@@ -291,6 +300,7 @@ impl<'a> Tokenizer<'a> {
         self.self_closing = false;
         self.attrs.clear();
         self.attr_text.clear();
+        self.many_names.clear();
         match self.attributes(name_end) {
             Some(end) => {
                 self.pos = end;
@@ -361,6 +371,18 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    /// Whether the current tag already has an attribute named `raw_name` (the first one wins).
+    fn is_duplicate(&mut self, raw_name: &str) -> bool {
+        if self.attrs.len() < FEW_ATTRS {
+            return self.attrs.iter().any(|a| self.span(a.name).eq_ignore_ascii_case(raw_name));
+        }
+        if self.many_names.is_empty() {
+            let names: Vec<String> = self.attrs.iter().map(|a| self.span(a.name).to_string()).collect();
+            self.many_names.extend(names);
+        }
+        !self.many_names.insert(raw_name.to_ascii_lowercase())
+    }
+
     fn push_attr(
         &mut self,
         name_start: usize,
@@ -368,11 +390,7 @@ impl<'a> Tokenizer<'a> {
         (value_start, value_end): (usize, usize),
     ) {
         let raw_name = &self.input[name_start..name_end];
-        let duplicate = self
-            .attrs
-            .iter()
-            .any(|a| self.span(a.name).eq_ignore_ascii_case(raw_name));
-        if duplicate {
+        if self.is_duplicate(raw_name) {
             return;
         }
         let offset = |s: &String| s.len() as u32;
@@ -548,6 +566,16 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(tokens("<p a=1 a=2 A=3>"), ["<p a=1>"]);
+    }
+
+    #[test]
+    fn tags_with_many_attributes_keep_the_first_of_each_name() {
+        let names: String = (0..50_000).map(|i| format!(" a{i}={i}")).collect();
+        let html = format!("<p{names} A7=dup a49999=dup>");
+        let mut t = Tokenizer::new(&html);
+        assert_eq!(t.next_token(), Some(TokenKind::StartTag));
+        assert_eq!(t.attrs.len(), 50_000);
+        assert_eq!((t.attr("a7"), t.attr("a49999")), (Some("7"), Some("49999")));
     }
 
     #[test]

@@ -120,15 +120,22 @@ pub(super) fn build(html: &str, limits: TreeLimits) -> Result<Dom, LimitExceeded
         if let Some(exceeded) = b.exceeded {
             return Err(exceeded);
         }
-        b.tok.allow_cdata = b
-            .adjusted_current()
-            .is_some_and(|n| b.namespace(n) != Namespace::Html);
+        b.tok.allow_cdata = b.stack.last().is_some_and(|&n| b.namespace(n) != Namespace::Html);
     }
     b.dispatch(Token::Eof);
     b.detach_template_contents();
     b.dom.quirks = b.quirks;
     Ok(b.dom)
 }
+
+/// See [`Builder::merge_attributes`].
+const MAX_MERGED_ATTRS: u32 = 256;
+
+/// Text appended next to an existing text node that is not at the end of the string buffer is merged by
+/// copying only while the node is shorter than this; longer nodes get a new sibling text node instead, so
+/// that text foster-parented again and again before one table stays linear. (Extractors read adjacent
+/// text nodes as one run.)
+const MAX_COPIED_TEXT: u32 = 4096;
 
 fn is_whitespace(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r')
@@ -336,10 +343,6 @@ impl Builder<'_> {
         *self.stack.last().unwrap_or(&0)
     }
 
-    fn adjusted_current(&self) -> Option<NodeId> {
-        self.stack.last().copied()
-    }
-
     fn insert_node_here(&mut self, id: NodeId) {
         let (parent, before) = self.insertion_place(self.current());
         self.insert_at(parent, before, id);
@@ -379,7 +382,11 @@ impl Builder<'_> {
             self.dom.node(before).prev_sibling
         };
         if adjacent != NONE {
-            if let NodeData::Text(span) = self.dom.node(adjacent).data {
+            let text_span = match self.dom.node(adjacent).data {
+                NodeData::Text(span) if span.end as usize == self.dom.strings.len() || span.end - span.start <= MAX_COPIED_TEXT => Some(span),
+                _ => None,
+            };
+            if let Some(span) = text_span {
                 let merged = if span.end as usize == self.dom.strings.len() {
                     self.dom.strings.push_str(text);
                     Span {
@@ -790,7 +797,7 @@ impl Builder<'_> {
     }
 
     fn use_foreign_rules(&self, token: Token) -> bool {
-        let Some(node) = self.adjusted_current() else {
+        let Some(node) = self.stack.last().copied() else {
             return false;
         };
         let namespace = self.namespace(node);
@@ -1088,10 +1095,16 @@ impl Builder<'_> {
         }
     }
 
+    /// A repeated `<html>` or `<body>` tag adds the attributes the element lacks. Attributes are stored
+    /// contiguously, so each merge copies the element's list: past [`MAX_MERGED_ATTRS`] merging stops
+    /// (extractors read a handful of these attributes) so that thousands of repeated tags stay linear.
     fn merge_attributes(&mut self, target: NodeId) {
         let Some(element) = self.element(target).copied() else {
             return;
         };
+        if element.attrs.1 - element.attrs.0 >= MAX_MERGED_ATTRS {
+            return;
+        }
         let missing: Vec<usize> = (0..self.tok.attrs.len())
             .filter(|&i| {
                 self.dom

@@ -83,6 +83,11 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
     ])
 });
 
+/// Whether an inline `style` hides its element (`display: none`, `visibility: hidden`).
+pub(crate) fn style_hides(style: &str) -> bool {
+    matches(style, &DISPLAY_CSS)
+}
+
 /// Selectors for the main-content container, in resiliparse's order.
 const CANDIDATE_CLASSES: [&str; 8] = [
     "article-body",

@@ -23,6 +23,7 @@
 
 mod collect;
 mod main_content;
+pub(crate) use main_content::style_hides;
 mod serialize;
 
 use super::dom::{Dom, NodeId, Tag};

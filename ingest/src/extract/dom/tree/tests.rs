@@ -116,3 +116,17 @@ fn select_raw_text_and_foreign_content() {
         r#"<svg><g></g></svg><p>"out"</p>"#
     );
 }
+
+#[test]
+fn repeated_tags_and_foster_parented_text_stay_linear() {
+    // Each "x" is foster-parented before the table, next to the text before it.
+    let dom = Dom::parse(&format!("<table>{}</table>", "x<tr>".repeat(100_000)));
+    let body = dom.body().expect("a body");
+    let text: String = dom.children(body).filter(|&c| dom.is_text(c)).map(|c| dom.text(c)).collect();
+    assert_eq!(text, "x".repeat(100_000));
+    // Repeated <body> tags merge new attributes up to a bound.
+    let dom = Dom::parse(&(0..100_000).map(|i| format!("<body a{i}>")).collect::<String>());
+    let body = dom.body().expect("a body");
+    assert_eq!(dom.attrs(body).len(), 256);
+    assert_eq!(dom.attr(body, "a0"), Some(""));
+}
