@@ -1,6 +1,6 @@
 //! HTML5 character references (`&amp;`, `&#8217;`, `&#x1F600;`, legacy `&copy` without `;`), decoded as
-//! the HTML5 tokenizer does. The named-entity table is WHATWG's, from `markup5ever` (already in the build
-//! through html5ever), where every prefix of a name is present so that the longest match can be found
+//! the HTML5 tokenizer does. The named-entity table is WHATWG's, from `markup5ever` (the one piece of
+//! html5ever sluice keeps), where every prefix of a name is present so that the longest match can be found
 //! one character at a time.
 
 use markup5ever::data::NAMED_ENTITIES;

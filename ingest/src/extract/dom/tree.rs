@@ -248,7 +248,7 @@ impl Builder<'_> {
     }
 
     /// A `<template>`'s content is a separate document fragment, not its children: unlink it so that
-    /// walks over the tree do not see it (as in html5ever and lexbor).
+    /// walks over the tree do not see it (as in lexbor, which resiliparse walks).
     fn detach_template_contents(&mut self) {
         for node in &mut self.dom.nodes {
             if matches!(
@@ -1015,8 +1015,8 @@ impl Builder<'_> {
         }
     }
 
-    /// `<noscript>` in `<head>` with scripting disabled (as resiliparse's lexbor and html5ever's default
-    /// in dom_query parse): only head elements stay inside; anything else closes it and the head.
+    /// `<noscript>` in `<head>` with scripting disabled (as resiliparse's lexbor parses): only head
+    /// elements stay inside; anything else closes it and the head.
     fn in_head_noscript(&mut self, token: Token) {
         match token {
             Token::Doctype => {}
