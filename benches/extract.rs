@@ -51,35 +51,21 @@ fn prepare(dir: &Path) {
                 written += 1;
             }
         }
-        Err(e) => eprintln!(
-            "note: {}: {e}: no F1 figures (the AEB set lives in ../shared/data)",
-            aeb.display()
-        ),
+        Err(e) => eprintln!("note: {}: {e}: no F1 figures (the AEB set lives in ../shared/data)", aeb.display()),
     }
     // Mozilla Readability's test pages: gold = the text of its expected output.
     let readability = shared.join("extraction_readability/test/test-pages");
     if let Ok(entries) = std::fs::read_dir(&readability) {
         for entry in entries {
             let page = entry.unwrap().path();
-            let (Ok(source), Ok(expected)) = (
-                std::fs::read(page.join("source.html")),
-                std::fs::read_to_string(page.join("expected.html")),
-            ) else {
+            let (Ok(source), Ok(expected)) =
+                (std::fs::read(page.join("source.html")), std::fs::read_to_string(page.join("expected.html")))
+            else {
                 continue;
             };
             let id = page.file_name().unwrap().to_string_lossy().to_string();
-            write_page(
-                dir,
-                "readability",
-                &id,
-                &decode_html(&source, None, None).text,
-            );
-            write_gold(
-                dir,
-                "readability",
-                &id,
-                &sluice_ingest::extract::strip_tags(&expected),
-            );
+            write_page(dir, "readability", &id, &decode_html(&source, None, None).text);
+            write_gold(dir, "readability", &id, &sluice_ingest::extract::strip_tags(&expected));
             written += 1;
         }
     }
@@ -87,9 +73,7 @@ fn prepare(dir: &Path) {
     let warcs: Vec<PathBuf> = if full.is_file() {
         vec![full]
     } else {
-        (0..4)
-            .map(|i| repo().join(format!("demo/warc/realhtml-part{i}.warc.gz")))
-            .collect()
+        (0..4).map(|i| repo().join(format!("demo/warc/realhtml-part{i}.warc.gz"))).collect()
     };
     for warc in warcs {
         let file = std::fs::File::open(&warc).unwrap();
@@ -103,9 +87,7 @@ fn prepare(dir: &Path) {
             let Ok(response) = parse_response(&record.block, 64 << 20) else {
                 return Ok(());
             };
-            let id = sluice_core::document::record_id_to_doc_id(
-                record.header("WARC-Record-ID").unwrap_or_default(),
-            );
+            let id = sluice_core::document::record_id_to_doc_id(record.header("WARC-Record-ID").unwrap_or_default());
             let html = decode_html(&response.payload, response.header("Content-Type"), None).text;
             write_page(dir, "realhtml", &id, &html);
             written += 1;
@@ -113,10 +95,7 @@ fn prepare(dir: &Path) {
         })
         .unwrap();
     }
-    println!(
-        "prepared {written} pages under {}",
-        dir.join("pages").display()
-    );
+    println!("prepared {written} pages under {}", dir.join("pages").display());
 }
 
 fn write_gold(dir: &Path, set: &str, id: &str, text: &str) {
@@ -158,18 +137,12 @@ fn run_sluice(kind: ExtractorKind, pages: &BTreeMap<String, String>) -> Run {
         texts.clear();
         let start = thread_cpu_seconds();
         for (id, html) in pages {
-            let text = extractor
-                .extract(html, None)
-                .map(|e| e.text)
-                .unwrap_or_default();
+            let text = extractor.extract(html, None).map(|e| e.text).unwrap_or_default();
             texts.insert(id.clone(), text);
         }
         best = best.min(thread_cpu_seconds() - start);
     }
-    Run {
-        texts,
-        cpu_seconds: best,
-    }
+    Run { texts, cpu_seconds: best }
 }
 
 /// Parsing alone (sluice's own DOM): the floor under sluice's extractors.
@@ -182,10 +155,7 @@ fn run_parse_only(pages: &BTreeMap<String, String>) -> Run {
         }
         best = best.min(thread_cpu_seconds() - start);
     }
-    Run {
-        texts: BTreeMap::new(),
-        cpu_seconds: best,
-    }
+    Run { texts: BTreeMap::new(), cpu_seconds: best }
 }
 
 /// A peer's run, as written by `extract_peers.py`.
@@ -196,19 +166,14 @@ fn load_peer(dir: &Path, peer: &str, set: &str) -> Option<Run> {
     let mut texts = BTreeMap::new();
     for entry in std::fs::read_dir(dir.join("peers").join(peer).join(set)).ok()? {
         let path = entry.ok()?.path();
-        texts.insert(
-            path.file_stem()?.to_string_lossy().to_string(),
-            std::fs::read_to_string(&path).ok()?,
-        );
+        texts.insert(path.file_stem()?.to_string_lossy().to_string(), std::fs::read_to_string(&path).ok()?);
     }
     Some(Run { texts, cpu_seconds })
 }
 
 fn f1_against_gold(run: &Run, gold: &BTreeMap<String, String>) -> Score {
-    let scores: Vec<Score> = gold
-        .iter()
-        .map(|(id, truth)| score(run.texts.get(id).map(String::as_str).unwrap_or(""), truth))
-        .collect();
+    let scores: Vec<Score> =
+        gold.iter().map(|(id, truth)| score(run.texts.get(id).map(String::as_str).unwrap_or(""), truth)).collect();
     macro_average(&scores)
 }
 
@@ -227,13 +192,9 @@ fn report(dir: &Path) {
         }
         let gold = load_gold(dir, set);
         let reference = load_peer(dir, "resiliparse", set);
-        let reference_rate = reference
-            .as_ref()
-            .map(|r| pages.len() as f64 / r.cpu_seconds);
-        let mut rows: Vec<(String, Run)> = EXTRACTORS
-            .iter()
-            .map(|(name, kind)| (name.to_string(), run_sluice(*kind, pages)))
-            .collect();
+        let reference_rate = reference.as_ref().map(|r| pages.len() as f64 / r.cpu_seconds);
+        let mut rows: Vec<(String, Run)> =
+            EXTRACTORS.iter().map(|(name, kind)| (name.to_string(), run_sluice(*kind, pages))).collect();
         rows.push(("(sluice DOM parse only)".into(), run_parse_only(pages)));
         for peer in peers {
             if let Some(run) = load_peer(dir, peer, set) {
@@ -249,29 +210,15 @@ fn report(dir: &Path) {
             } else {
                 "– | – | –".into()
             };
-            println!(
-                "| {name} | {set} | {} | {rate:.0} | {ratio} | {quality} |",
-                pages.len()
-            );
+            println!("| {name} | {set} | {} | {rate:.0} | {ratio} | {quality} |", pages.len());
         }
-        if let (Some(reference), Some((_, ours))) = (
-            &reference,
-            rows.iter().find(|(n, _)| n == "sluice resiliparse"),
-        ) {
+        if let (Some(reference), Some((_, ours))) = (&reference, rows.iter().find(|(n, _)| n == "sluice resiliparse")) {
             let same = reference
                 .texts
                 .iter()
-                .filter(|(id, text)| {
-                    ours.texts
-                        .get(*id)
-                        .is_some_and(|o| normalise(o) == normalise(text))
-                })
+                .filter(|(id, text)| ours.texts.get(*id).is_some_and(|o| normalise(o) == normalise(text)))
                 .count();
-            let exact = reference
-                .texts
-                .iter()
-                .filter(|(id, text)| ours.texts.get(*id) == Some(*text))
-                .count();
+            let exact = reference.texts.iter().filter(|(id, text)| ours.texts.get(*id) == Some(*text)).count();
             println!(
                 "\n{set}: sluice `resiliparse` mode = resiliparse on {same}/{} pages after whitespace normalisation ({:.1} %), {exact} byte-identical\n",
                 reference.texts.len(),
@@ -289,10 +236,7 @@ fn load_gold(dir: &Path, set: &str) -> BTreeMap<String, String> {
     };
     for entry in entries {
         let path = entry.unwrap().path();
-        gold.insert(
-            path.file_stem().unwrap().to_string_lossy().to_string(),
-            std::fs::read_to_string(&path).unwrap(),
-        );
+        gold.insert(path.file_stem().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&path).unwrap());
     }
     gold
 }

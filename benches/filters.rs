@@ -30,7 +30,6 @@ fn main() {
     }
 }
 
-
 fn prepare(dir: &Path) {
     let golden = repo().join("../shared/golden/dclm_baseline_golden.jsonl.zst");
     let Ok(file) = std::fs::File::open(&golden) else {
@@ -54,9 +53,13 @@ fn dclm_chain() -> Vec<Box<dyn Step>> {
     let path = repo().join("recipes/dclm-baseline.yaml");
     let recipe: Value = serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let stage = recipe["stages"].as_array().unwrap().iter().find_map(|s| s.get("filter")).expect("a filter stage");
-    stage["steps"].as_array().unwrap().iter().map(|s| serde_json::from_value::<StepConfig>(s.clone()).unwrap().build()).collect()
+    stage["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| serde_json::from_value::<StepConfig>(s.clone()).unwrap().build())
+        .collect()
 }
-
 
 fn report(dir: &Path) {
     let docs: Vec<Document> = std::fs::read_to_string(dir.join("docs.jsonl"))
@@ -118,7 +121,9 @@ fn report(dir: &Path) {
             peer_rate.unwrap_or(0.0) / DCLM_PYTHON_DOCS_PER_SECOND
         );
     }
-    println!("\nwhere sluice's time goes (wall time inside each step, best round):\n\n| step | ms | share |\n|---|---|---|");
+    println!(
+        "\nwhere sluice's time goes (wall time inside each step, best round):\n\n| step | ms | share |\n|---|---|---|"
+    );
     let total: f64 = per_step.iter().sum();
     for (step, seconds) in chain.iter().zip(&per_step) {
         println!("| {} | {:.1} | {:.1} % |", step.name(), seconds * 1e3, 100.0 * seconds / total);

@@ -34,7 +34,9 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         .list_objects()?
         .into_iter()
         .map(|e| e.location)
-        .filter(|l| Format::from_path(l.file_name()).is_some() && !l.relative_to(&base).split('/').any(|p| p.starts_with('_')))
+        .filter(|l| {
+            Format::from_path(l.file_name()).is_some() && !l.relative_to(&base).split('/').any(|p| p.starts_with('_'))
+        })
         .collect();
     if files.is_empty() {
         bail!("no Parquet or JSONL document files at {}", args.path);

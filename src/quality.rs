@@ -94,8 +94,15 @@ pub fn run(command: &QualityCommand) -> Result<()> {
                 threads: args.threads,
                 ..TrainSettings::default()
             };
-            train_classifier(&positives, &negatives, &settings, &args.out).map_err(anyhow::Error::msg).context("fastText training failed")?;
-            println!("trained on {} positive and {} negative examples → {}", positives.len(), negatives.len(), args.out.display());
+            train_classifier(&positives, &negatives, &settings, &args.out)
+                .map_err(anyhow::Error::msg)
+                .context("fastText training failed")?;
+            println!(
+                "trained on {} positive and {} negative examples → {}",
+                positives.len(),
+                negatives.len(),
+                args.out.display()
+            );
             Ok(())
         }
         QualityCommand::Threshold(args) => {
@@ -112,7 +119,11 @@ pub fn run(command: &QualityCommand) -> Result<()> {
                 bail!("no '{}' scores found (or --keep-fraction outside 0..1)", args.key);
             };
             println!("{threshold}");
-            eprintln!("{} scored documents; keeping score >= {threshold} keeps {:.1} %", scores.len(), 100.0 * scores.iter().filter(|s| **s >= threshold).count() as f64 / scores.len() as f64);
+            eprintln!(
+                "{} scored documents; keeping score >= {threshold} keeps {:.1} %",
+                scores.len(),
+                100.0 * scores.iter().filter(|s| **s >= threshold).count() as f64 / scores.len() as f64
+            );
             Ok(())
         }
     }

@@ -120,7 +120,14 @@ fn plan<'a>(recipe: &'a Recipe, output_root: &str) -> Vec<PlannedStage<'a>> {
 
 /// `sluice filter RECIPE --input DOCS --output OUT`: the recipe's filter stages (in order) over any
 /// document files. With several filter stages, stage k > 1 writes to `OUT/<k>-filter` and the last to `OUT`.
-pub fn run_filter_only(recipe_path: &Path, input: &[String], output: &str, job: &crate::cli::JobArgs, format: Option<Format>, quiet: bool) -> Result<()> {
+pub fn run_filter_only(
+    recipe_path: &Path,
+    input: &[String],
+    output: &str,
+    job: &crate::cli::JobArgs,
+    format: Option<Format>,
+    quiet: bool,
+) -> Result<()> {
     let recipe: Recipe = load_yaml(recipe_path)?;
     let filters: Vec<&FilterConfig> =
         recipe.stages.iter().filter_map(|s| if let StageSpec::Filter(c) = s { Some(c) } else { None }).collect();
@@ -149,10 +156,8 @@ pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
     let selected: Vec<&PlannedStage> = match &args.stage {
         None => stages.iter().collect(),
         Some(wanted) => {
-            let matches: Vec<&PlannedStage> = stages
-                .iter()
-                .filter(|s| s.position.to_string() == *wanted || s.spec.name() == wanted)
-                .collect();
+            let matches: Vec<&PlannedStage> =
+                stages.iter().filter(|s| s.position.to_string() == *wanted || s.spec.name() == wanted).collect();
             if matches.len() != 1 {
                 bail!("--stage {wanted}: expected one stage's position (1..={}) or unique name", stages.len());
             }
@@ -164,11 +169,13 @@ pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
         println!("  {description}");
     }
     for planned in selected {
-        let context = || format!("stage {} ({}) of {} failed", planned.position, planned.spec.name(), args.recipe.display());
+        let context =
+            || format!("stage {} ({}) of {} failed", planned.position, planned.spec.name(), args.recipe.display());
         let stage = planned.spec.build().with_context(context)?;
         let progress = BarProgress::new(quiet);
-        let report = run_stage(stage.as_ref(), &planned.input, &planned.output, &args.job.options(recipe.format), &progress)
-            .with_context(context)?;
+        let report =
+            run_stage(stage.as_ref(), &planned.input, &planned.output, &args.job.options(recipe.format), &progress)
+                .with_context(context)?;
         crate::summary::print_stage_summary(&report);
     }
     Ok(())

@@ -70,7 +70,11 @@ fn a_corrupt_member_is_skipped_and_reading_resumes_at_the_next() {
         *byte ^= 0x5a;
     }
     let manifest = ingest_file(dir.path(), "corrupt.warc.gz", &data);
-    assert_eq!(stat(&manifest, "errors", "gzip_corrupt") + stat(&manifest, "errors", "gzip_truncated"), 1, "{manifest}");
+    assert_eq!(
+        stat(&manifest, "errors", "gzip_corrupt") + stat(&manifest, "errors", "gzip_truncated"),
+        1,
+        "{manifest}"
+    );
     // At most the one damaged record is lost; everything after it is read.
     assert!(stat(&manifest, "counters", "records:response") >= 15, "{manifest}");
     assert!(stat(&manifest, "counters", "records:metadata") >= 15, "{manifest}");
@@ -121,7 +125,9 @@ fn odd_payloads_are_counted() {
     huge.extend(std::iter::repeat_n(b"<p>filler text</p>".iter().copied(), 50 << 20 >> 4).flatten().take(50 << 20));
     data.extend(gzip(&response_record(4, "Content-Type: text/html\r\n", &huge)));
     // 5. not an HTTP response at all
-    data.extend(gzip(b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:5>\r\nContent-Length: 5\r\n\r\nhello\r\n\r\n"));
+    data.extend(gzip(
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:5>\r\nContent-Length: 5\r\n\r\nhello\r\n\r\n",
+    ));
     let manifest = ingest_file(dir.path(), "odd.warc.gz", &data);
     let stats = &manifest["stats"];
     assert_eq!(stats["docs_in"], 5, "{manifest}");
@@ -153,7 +159,8 @@ fn arc_empty_and_garbage_files_are_reported() {
     let arc = std::fs::read(edge_cases().join("IAH-20080430204825-00000-blackbook-truncated.arc")).unwrap();
     let manifest = ingest_file(dir.path(), "old.arc", &arc);
     assert_eq!(stat(&manifest, "errors", "unsupported_format_arc"), 1, "{manifest}");
-    let manifest = ingest_file(dir.path(), "example.arc.gz", &std::fs::read(edge_cases().join("example.arc.gz")).unwrap());
+    let manifest =
+        ingest_file(dir.path(), "example.arc.gz", &std::fs::read(edge_cases().join("example.arc.gz")).unwrap());
     assert_eq!(stat(&manifest, "errors", "unsupported_format_arc"), 1, "{manifest}");
 
     let manifest = ingest_file(dir.path(), "empty.warc.gz", b"");
@@ -178,14 +185,19 @@ fn warcio_edge_cases_all_read() {
     let wet = &manifests["cc_net-sample.parquet"];
     assert_eq!(wet["stats"]["docs_out"], 3, "{wet}");
     let truncated = &manifests["example-trunc.parquet"];
-    assert_eq!(stat(truncated, "errors", "content_length_mismatch") + stat(truncated, "errors", "truncated_record"), 1, "{truncated}");
+    assert_eq!(
+        stat(truncated, "errors", "content_length_mismatch") + stat(truncated, "errors", "truncated_record"),
+        1,
+        "{truncated}"
+    );
 }
 
 #[test]
 fn a_broken_recipe_fails_with_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let recipe = dir.path().join("broken.yaml");
-    std::fs::write(&recipe, "name: broken\noutput: out\nstages:\n  - ingest:\n      input: [x]\n      treshold: 3\n").unwrap();
+    std::fs::write(&recipe, "name: broken\noutput: out\nstages:\n  - ingest:\n      input: [x]\n      treshold: 3\n")
+        .unwrap();
     let out = sluice(&["run", recipe.to_str().unwrap()]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -20,12 +20,7 @@ fn ingest_docs(inputs: &[&Path], extractor: &str) -> Vec<Document> {
     let out = tempfile::tempdir().unwrap();
     let mut args = vec!["ingest".to_string()];
     args.extend(inputs.iter().map(|p| p.to_str().unwrap().to_string()));
-    args.extend([
-        "--output".into(),
-        out.path().to_str().unwrap().into(),
-        "--extractor".into(),
-        extractor.into(),
-    ]);
+    args.extend(["--output".into(), out.path().to_str().unwrap().into(), "--extractor".into(), extractor.into()]);
     sluice_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let mut docs = Vec::new();
     for entry in std::fs::read_dir(out.path()).unwrap() {
@@ -43,13 +38,8 @@ fn normalise(text: &str) -> String {
 
 #[test]
 fn resiliparse_mode_matches_resiliparse_on_real_pages() {
-    let warcs: Vec<_> = (0..4)
-        .map(|i| demo_warc().join(format!("realhtml-part{i}.warc.gz")))
-        .collect();
-    let docs = ingest_docs(
-        &warcs.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
-        "resiliparse",
-    );
+    let warcs: Vec<_> = (0..4).map(|i| demo_warc().join(format!("realhtml-part{i}.warc.gz"))).collect();
+    let docs = ingest_docs(&warcs.iter().map(|p| p.as_path()).collect::<Vec<_>>(), "resiliparse");
     let ours: BTreeMap<String, String> = docs.into_iter().map(|d| (d.id, d.text)).collect();
     let reference_dir = repo().join("tests/data/resiliparse-2.0.1/realhtml");
     let (mut total, mut same) = (0, 0);
@@ -66,22 +56,12 @@ fn resiliparse_mode_matches_resiliparse_on_real_pages() {
     }
     assert_eq!(total, 240);
     let rate = same as f64 / total as f64;
-    eprintln!(
-        "resiliparse mode matches resiliparse 2.0.1 on {same}/{total} pages ({:.1} %)",
-        rate * 100.0
-    );
-    assert!(
-        rate >= 0.99,
-        "match rate {rate:.3} fell below 0.99 (goal 0.95; measured 1.000 when written)"
-    );
+    eprintln!("resiliparse mode matches resiliparse 2.0.1 on {same}/{total} pages ({:.1} %)", rate * 100.0);
+    assert!(rate >= 0.99, "match rate {rate:.3} fell below 0.99 (goal 0.95; measured 1.000 when written)");
 }
 
 /// (id → html, id → gold) of the ScrapingHub benchmark: all 181 pages from ../shared, else the sample.
-fn benchmark_pages() -> (
-    BTreeMap<String, String>,
-    BTreeMap<String, String>,
-    &'static str,
-) {
+fn benchmark_pages() -> (BTreeMap<String, String>, BTreeMap<String, String>, &'static str) {
     let (dir, which) = match shared_data() {
         Some(shared) => (shared.join("extraction_aeb"), "all 181 pages"),
         None => (repo().join("tests/data/aeb-sample"), "the 20-page sample"),
@@ -95,23 +75,11 @@ fn benchmark_pages() -> (
     (pages, truth, which)
 }
 
-fn f1_of(
-    kind: ExtractorKind,
-    pages: &BTreeMap<String, String>,
-    gold: &BTreeMap<String, String>,
-) -> f64 {
+fn f1_of(kind: ExtractorKind, pages: &BTreeMap<String, String>, gold: &BTreeMap<String, String>) -> f64 {
     let extractor = kind.build(ExtractLimits::default());
     let scores: Vec<_> = pages
         .iter()
-        .map(|(id, html)| {
-            score(
-                &extractor
-                    .extract(html, None)
-                    .map(|e| e.text)
-                    .unwrap_or_default(),
-                &gold[id],
-            )
-        })
+        .map(|(id, html)| score(&extractor.extract(html, None).map(|e| e.text).unwrap_or_default(), &gold[id]))
         .collect();
     macro_average(&scores).f1
 }
@@ -127,10 +95,7 @@ fn extraction_quality_does_not_regress_on_the_benchmark() {
     // on the 20-page sample: article 0.966.
     assert!(article >= 0.955, "article F1 {article:.3}");
     assert!(resiliparse >= 0.88, "resiliparse F1 {resiliparse:.3}");
-    assert!(
-        page >= 0.60 && page < resiliparse && resiliparse < article,
-        "ordering: {page} {resiliparse} {article}"
-    );
+    assert!(page >= 0.60 && page < resiliparse && resiliparse < article, "ordering: {page} {resiliparse} {article}");
 }
 
 #[test]
@@ -138,44 +103,22 @@ fn real_pages_in_legacy_charsets_decode() {
     // The page extractor keeps all visible text: this test is about decoding, not about main content
     // (the GBK pages are link listings with little article text).
     let docs = ingest_docs(
-        &[
-            &demo_warc().join("CC-MAIN-2020-34-excerpt.warc.gz"),
-            &demo_warc().join("clueweb09-ja-quirk.warc.gz"),
-        ],
+        &[&demo_warc().join("CC-MAIN-2020-34-excerpt.warc.gz"), &demo_warc().join("clueweb09-ja-quirk.warc.gz")],
         "page",
     );
-    let by_charset = |charset: &str| {
-        docs.iter()
-            .filter(|d| d.attributes["charset"] == charset)
-            .collect::<Vec<_>>()
-    };
+    let by_charset = |charset: &str| docs.iter().filter(|d| d.attributes["charset"] == charset).collect::<Vec<_>>();
     // ClueWeb09: EUC-JP from the HTTP header.
     let euc_jp = by_charset("EUC-JP");
     assert_eq!(euc_jp.len(), 29);
-    assert!(
-        euc_jp.iter().any(|d| d.text.contains("携帯でアクセス")),
-        "Japanese text"
-    );
+    assert!(euc_jp.iter().any(|d| d.text.contains("携帯でアクセス")), "Japanese text");
     // Common Crawl 2020: GBK and windows-1251 pages.
     let gbk = by_charset("GBK");
     assert_eq!(gbk.len(), 6);
-    let han = |d: &&Document| {
-        d.text
-            .chars()
-            .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-            .count()
-    };
-    assert!(
-        gbk.iter().filter(|d| han(d) > 50).count() >= 4,
-        "Chinese text in the GBK pages"
-    );
+    let han = |d: &&Document| d.text.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
+    assert!(gbk.iter().filter(|d| han(d) > 50).count() >= 4, "Chinese text in the GBK pages");
     let cyrillic = by_charset("windows-1251");
     assert_eq!(cyrillic.len(), 1);
-    assert!(
-        cyrillic[0].text.contains("безопасности"),
-        "{}",
-        cyrillic[0].text
-    );
+    assert!(cyrillic[0].text.contains("безопасности"), "{}", cyrillic[0].text);
 }
 
 #[test]
@@ -187,40 +130,20 @@ fn utf16_and_mislabelled_utf8_versions_of_a_real_page_decode_alike() {
     for unit in html.encode_utf16() {
         utf16.extend(unit.to_le_bytes());
     }
-    assert_eq!(
-        decode_html(&utf16, Some("text/html; charset=windows-1252"), None).text,
-        *html
-    );
+    assert_eq!(decode_html(&utf16, Some("text/html; charset=windows-1252"), None).text, *html);
     // UTF-8 bytes declared as Latin-1 (common on the web) still decode as UTF-8 when non-ASCII.
     let labelled = format!("{html}<p>Zürich — naïve</p>");
-    assert_eq!(
-        decode_html(
-            labelled.as_bytes(),
-            Some("text/html; charset=ISO-8859-1"),
-            None
-        )
-        .text,
-        labelled
-    );
+    assert_eq!(decode_html(labelled.as_bytes(), Some("text/html; charset=ISO-8859-1"), None).text, labelled);
 }
 
 /// A pathological page: the extractors either return text or stop at the element limit, and finish.
 fn check_bounded(html: &str, expect_limit: bool) {
-    for kind in [
-        ExtractorKind::Article,
-        ExtractorKind::Resiliparse,
-        ExtractorKind::Page,
-    ] {
+    for kind in [ExtractorKind::Article, ExtractorKind::Resiliparse, ExtractorKind::Page] {
         let result = kind.build(ExtractLimits::default()).extract(html, None);
         match result {
-            Err(
-                ExtractError::TooManyElements(found, limit) | ExtractError::TooDeep(found, limit),
-            ) => {
+            Err(ExtractError::TooManyElements(found, limit) | ExtractError::TooDeep(found, limit)) => {
                 assert!(found > limit);
-                assert!(
-                    expect_limit && kind != ExtractorKind::Page,
-                    "{kind:?} hit a limit"
-                );
+                assert!(expect_limit && kind != ExtractorKind::Page, "{kind:?} hit a limit");
             }
             Err(e) => panic!("{kind:?}: {e}"),
             Ok(extracted) => assert!(
@@ -236,19 +159,12 @@ fn check_bounded(html: &str, expect_limit: bool) {
 fn pathological_pages_finish_with_bounded_work() {
     // 150k-deep nesting: over the depth limit (a DOM would cost ~10^10 steps to build).
     check_bounded(
-        &format!(
-            "<html><body>{}deep{}</body></html>",
-            "<div>".repeat(150_000),
-            "</div>".repeat(150_000)
-        ),
+        &format!("<html><body>{}deep{}</body></html>", "<div>".repeat(150_000), "</div>".repeat(150_000)),
         true,
     );
     // A table of 200k cells: over the limit.
     check_bounded(
-        &format!(
-            "<html><body><table>{}</table></body></html>",
-            "<tr><td>x</td><td>y</td></tr>".repeat(70_000)
-        ),
+        &format!("<html><body><table>{}</table></body></html>", "<tr><td>x</td><td>y</td></tr>".repeat(70_000)),
         true,
     );
     // 5 MB of inline script with a little text: under the limit, and the script never leaks.
@@ -256,44 +172,16 @@ fn pathological_pages_finish_with_bounded_work() {
         "<html><body><p>Before the script.</p><script>{}</script><p>After it.</p></body></html>",
         "var a = '<p>not text</p>';\n".repeat(200_000)
     );
-    for kind in [
-        ExtractorKind::Article,
-        ExtractorKind::Resiliparse,
-        ExtractorKind::Page,
-    ] {
-        let text = kind
-            .build(ExtractLimits::default())
-            .extract(&html, None)
-            .unwrap()
-            .text;
+    for kind in [ExtractorKind::Article, ExtractorKind::Resiliparse, ExtractorKind::Page] {
+        let text = kind.build(ExtractLimits::default()).extract(&html, None).unwrap().text;
         assert!(!text.contains("not text"), "{kind:?}");
         assert!(text.contains("After it."), "{kind:?}: {text}");
     }
     // 10k unclosed inline tags: over the depth limit too.
-    check_bounded(
-        &format!("<html><body>{}text</body></html>", "<b><i>".repeat(5_000)),
-        true,
-    );
+    check_bounded(&format!("<html><body>{}text</body></html>", "<b><i>".repeat(5_000)), true);
     // Unclosed list items and paragraphs do not nest: well under the limits.
-    check_bounded(
-        &format!(
-            "<html><body><ul>{}</ul></body></html>",
-            "<li><p>item".repeat(20_000)
-        ),
-        false,
-    );
+    check_bounded(&format!("<html><body><ul>{}</ul></body></html>", "<li><p>item".repeat(20_000)), false);
     // The page extractor always answers, with tag-stripped text past the limits.
-    let deep = format!(
-        "<html><body>{}deep text{}</body></html>",
-        "<div>".repeat(150_000),
-        "</div>".repeat(150_000)
-    );
-    assert_eq!(
-        ExtractorKind::Page
-            .build(ExtractLimits::default())
-            .extract(&deep, None)
-            .unwrap()
-            .text,
-        "deep text"
-    );
+    let deep = format!("<html><body>{}deep text{}</body></html>", "<div>".repeat(150_000), "</div>".repeat(150_000));
+    assert_eq!(ExtractorKind::Page.build(ExtractLimits::default()).extract(&deep, None).unwrap().text, "deep text");
 }

@@ -28,7 +28,8 @@ fn a_recipe_ingests_then_filters_with_counted_drops() {
     assert!(kept > 50 && too_short > 10, "kept {kept}, too short {too_short}");
     // Every kept document carries the word count the chain computed.
     let docs = sluice_core::format::read_all(
-        &sluice_core::store::Location::parse(out.path().join("2-filter/realhtml-part0.parquet").to_str().unwrap()).unwrap(),
+        &sluice_core::store::Location::parse(out.path().join("2-filter/realhtml-part0.parquet").to_str().unwrap())
+            .unwrap(),
     )
     .unwrap();
     assert!(!docs.is_empty() && docs.iter().all(|d| d.attributes["previous_word_count"].as_u64().unwrap() >= 50));
@@ -42,11 +43,22 @@ fn sluice_filter_runs_a_recipe_chain_on_dolma_jsonl() {
     // dolma documents carry their URL in `id` and no WARC headers: give move_url_modifier nothing to do by
     // running the chain without it.
     let recipe = dir.path().join("r.yaml");
-    let text = std::fs::read_to_string(repo().join("tests/data/recipes/dclm-text-steps.yaml")).unwrap().replace("        - move_url_modifier: {}\n", "");
+    let text = std::fs::read_to_string(repo().join("tests/data/recipes/dclm-text-steps.yaml"))
+        .unwrap()
+        .replace("        - move_url_modifier: {}\n", "");
     std::fs::write(&recipe, text).unwrap();
     let out = dir.path().join("out");
     let input = data.join("text/dolma_cc_samples");
-    let summary = sluice_ok(&["filter", recipe.to_str().unwrap(), "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap(), "--format", "jsonl.gz"]);
+    let summary = sluice_ok(&[
+        "filter",
+        recipe.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--format",
+        "jsonl.gz",
+    ]);
     assert!(summary.contains("30 docs in"), "{summary}");
     for manifest in manifests(&out).values() {
         assert_accounted(manifest);

@@ -7,7 +7,11 @@ use common::*;
 
 /// (input file, records by type as warcio counts them, documents written).
 const EXPECTED: &[(&str, &[(&str, u64)], u64)] = &[
-    ("resiliparse/CC-MAIN-2020-34-excerpt.warc.gz", &[("warcinfo", 1), ("request", 17), ("response", 16), ("metadata", 16)], 16),
+    (
+        "resiliparse/CC-MAIN-2020-34-excerpt.warc.gz",
+        &[("warcinfo", 1), ("request", 17), ("response", 16), ("metadata", 16)],
+        16,
+    ),
     ("resiliparse/clueweb09-ja-quirk.warc.gz", &[("warcinfo", 1), ("response", 29)], 29),
     ("jwarc/cc.warc.gz", &[("response", 1)], 1),
     ("dolma/sample-0000.warc.gz", &[("response", 22)], 22),
@@ -33,7 +37,11 @@ fn every_real_warc_file_is_read_with_the_expected_record_counts() {
         assert_eq!(manifests.len(), 1, "{file}");
         let manifest = manifests.values().next().unwrap();
         for (record_type, count) in *records {
-            assert_eq!(stat(manifest, "counters", &format!("records:{record_type}")), *count, "{file}: {record_type} records");
+            assert_eq!(
+                stat(manifest, "counters", &format!("records:{record_type}")),
+                *count,
+                "{file}: {record_type} records"
+            );
         }
         assert_eq!(manifest["stats"]["docs_out"].as_u64().unwrap(), *docs, "{file}: documents");
         assert_accounted(manifest);
@@ -44,7 +52,8 @@ fn every_real_warc_file_is_read_with_the_expected_record_counts() {
 fn the_whole_real_folder_ingests_without_losing_anything() {
     let Some(data) = shared_or_skip("the_whole_real_folder_ingests_without_losing_anything") else { return };
     let out = tempfile::tempdir().unwrap();
-    let summary = sluice_ok(&["ingest", data.join("warc_real").to_str().unwrap(), "--output", out.path().to_str().unwrap()]);
+    let summary =
+        sluice_ok(&["ingest", data.join("warc_real").to_str().unwrap(), "--output", out.path().to_str().unwrap()]);
     assert!(summary.contains("22 shards"), "{summary}");
     let manifests = manifests(out.path());
     for manifest in manifests.values() {
@@ -76,7 +85,11 @@ fn demo_warcs_ingest_with_real_text_and_metadata() {
     let cc = &manifests["CC-MAIN-2020-34-excerpt.parquet"];
     assert_eq!(stat(cc, "counters", "records:response"), 16);
     assert_eq!(cc["stats"]["docs_out"], 16);
-    let docs = sluice_core::format::read_all(&sluice_core::store::Location::parse(out.path().join("CC-MAIN-2020-34-excerpt.parquet").to_str().unwrap()).unwrap()).unwrap();
+    let docs = sluice_core::format::read_all(
+        &sluice_core::store::Location::parse(out.path().join("CC-MAIN-2020-34-excerpt.parquet").to_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     let spb = docs.iter().find(|d| d.url.as_deref() == Some("http://01spb.ru/company/")).expect("the 01spb.ru page");
     assert!(spb.text.contains("пожарной безопасности"), "{}", spb.text);
     assert_eq!(spb.metadata["WARC-Type"], "response");
@@ -84,7 +97,10 @@ fn demo_warcs_ingest_with_real_text_and_metadata() {
     assert!(spb.warcinfo.as_deref().unwrap().contains("isPartOf: CC-MAIN-2020-34"));
     assert_eq!(spb.id, "e9e41f63-d478-42d0-bca8-1af2be3245a3");
     // ClueWeb09's EUC-JP pages decode to Japanese.
-    let clueweb = sluice_core::format::read_all(&sluice_core::store::Location::parse(out.path().join("clueweb09-ja-quirk.parquet").to_str().unwrap()).unwrap()).unwrap();
+    let clueweb = sluice_core::format::read_all(
+        &sluice_core::store::Location::parse(out.path().join("clueweb09-ja-quirk.parquet").to_str().unwrap()).unwrap(),
+    )
+    .unwrap();
     assert_eq!(clueweb.len(), 29);
     assert!(clueweb.iter().all(|d| d.attributes["charset"] == "EUC-JP"), "charsets");
     assert!(clueweb[0].title.as_deref().unwrap().contains("ブリーフケース"));

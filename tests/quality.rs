@@ -16,7 +16,11 @@ fn write_lines(path: &Path, lines: &[String]) {
 fn hold_out_every_fifth(examples: &[String]) -> (Vec<String>, Vec<String>) {
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for (i, example) in examples.iter().enumerate() {
-        if i % 5 == 0 { test.push(example.clone()) } else { train.push(example.clone()) }
+        if i % 5 == 0 {
+            test.push(example.clone())
+        } else {
+            train.push(example.clone())
+        }
     }
     (train, test)
 }
@@ -27,7 +31,18 @@ fn held_out_accuracy(dir: &Path, train: (&[String], &[String]), test: (&[String]
     write_lines(&pos, train.0);
     write_lines(&neg, train.1);
     // Small bucket tables keep the test models a few MB (DCLM's defaults make ~800 MB ones).
-    let mut args = vec!["quality", "train", "--positive", pos.to_str().unwrap(), "--negative", neg.to_str().unwrap(), "--out", model.to_str().unwrap(), "--bucket", "100000"];
+    let mut args = vec![
+        "quality",
+        "train",
+        "--positive",
+        pos.to_str().unwrap(),
+        "--negative",
+        neg.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--bucket",
+        "100000",
+    ];
     args.extend_from_slice(extra);
     let out = sluice_ok(&args);
     assert!(out.contains("trained on"), "{out}");
@@ -42,7 +57,8 @@ fn a_classifier_trained_on_article_text_vs_page_furniture_separates_held_out_tex
     // Positives: paragraphs of the ScrapingHub sample's gold article bodies. Negatives: the short lines
     // (menus, buttons, bylines) resiliparse extracts from the bundled real pages.
     let gold: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(repo().join("tests/data/aeb-sample/ground-truth.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(repo().join("tests/data/aeb-sample/ground-truth.json")).unwrap())
+            .unwrap();
     let positives: Vec<String> = gold
         .as_object()
         .unwrap()
@@ -51,15 +67,21 @@ fn a_classifier_trained_on_article_text_vs_page_furniture_separates_held_out_tex
         .filter(|l| l.split_whitespace().count() >= 12)
         .collect();
     let mut negatives: Vec<String> = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(repo().join("tests/data/resiliparse-2.0.1/realhtml")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("tests/data/resiliparse-2.0.1/realhtml"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     for file in files {
         let text = std::fs::read_to_string(file).unwrap();
-        negatives.extend(text.lines().map(str::trim).filter(|l| (1..=4).contains(&l.split_whitespace().count())).map(str::to_string));
+        negatives.extend(
+            text.lines().map(str::trim).filter(|l| (1..=4).contains(&l.split_whitespace().count())).map(str::to_string),
+        );
     }
     negatives.truncate(positives.len() * 2);
     assert!(positives.len() > 100 && negatives.len() > 100, "{} {}", positives.len(), negatives.len());
-    let ((pos_train, pos_test), (neg_train, neg_test)) = (hold_out_every_fifth(&positives), hold_out_every_fifth(&negatives));
+    let ((pos_train, pos_test), (neg_train, neg_test)) =
+        (hold_out_every_fifth(&positives), hold_out_every_fifth(&negatives));
     let dir = tempfile::tempdir().unwrap();
     let accuracy = held_out_accuracy(dir.path(), (&pos_train, &neg_train), (&pos_test, &neg_test), &[]);
     eprintln!("held-out accuracy {accuracy:.3} on {} examples", pos_test.len() + neg_test.len());
@@ -91,7 +113,8 @@ fn sms_spam_classifier_reaches_held_out_accuracy() {
     let ((ham_train, ham_test), (spam_train, spam_test)) = (hold_out_every_fifth(&ham), hold_out_every_fifth(&spam));
     let dir = tempfile::tempdir().unwrap();
     // ~1,000 short messages: more epochs than DCLM's 5 (made for millions of documents).
-    let accuracy = held_out_accuracy(dir.path(), (&ham_train, &spam_train), (&ham_test, &spam_test), &["--epoch", "25"]);
+    let accuracy =
+        held_out_accuracy(dir.path(), (&ham_train, &spam_train), (&ham_test, &spam_test), &["--epoch", "25"]);
     eprintln!("SMS ham-vs-spam held-out accuracy {accuracy:.3} (majority class: 0.757)");
     assert!(accuracy >= 0.93, "accuracy {accuracy}");
 }
@@ -101,16 +124,38 @@ fn recipes_score_and_filter_by_quality_and_thresholds_keep_the_top_fraction() {
     let dir = tempfile::tempdir().unwrap();
     // Train a tiny model: gold article text vs short page furniture (as above, fewer examples).
     let gold: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(repo().join("tests/data/aeb-sample/ground-truth.json")).unwrap()).unwrap();
-    let pos: Vec<String> = gold.as_object().unwrap().values().map(|v| v["articleBody"].as_str().unwrap().replace('\n', " ")).collect();
-    let neg: Vec<String> = ["Home", "Sign in", "Subscribe now", "Share on Facebook", "Related stories", "Cookie settings", "Next article", "Menu"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        serde_json::from_slice(&std::fs::read(repo().join("tests/data/aeb-sample/ground-truth.json")).unwrap())
+            .unwrap();
+    let pos: Vec<String> =
+        gold.as_object().unwrap().values().map(|v| v["articleBody"].as_str().unwrap().replace('\n', " ")).collect();
+    let neg: Vec<String> = [
+        "Home",
+        "Sign in",
+        "Subscribe now",
+        "Share on Facebook",
+        "Related stories",
+        "Cookie settings",
+        "Next article",
+        "Menu",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     write_lines(&dir.path().join("pos.txt"), &pos);
     write_lines(&dir.path().join("neg.txt"), &neg);
     let model = dir.path().join("q.bin");
-    sluice_ok(&["quality", "train", "--positive", dir.path().join("pos.txt").to_str().unwrap(), "--negative", dir.path().join("neg.txt").to_str().unwrap(), "--out", model.to_str().unwrap(), "--bucket", "100000"]);
+    sluice_ok(&[
+        "quality",
+        "train",
+        "--positive",
+        dir.path().join("pos.txt").to_str().unwrap(),
+        "--negative",
+        dir.path().join("neg.txt").to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--bucket",
+        "100000",
+    ]);
     let recipe = dir.path().join("q.yaml");
     std::fs::write(
         &recipe,
@@ -123,11 +168,30 @@ fn recipes_score_and_filter_by_quality_and_thresholds_keep_the_top_fraction() {
     .unwrap();
     // Score the bundled demo documents (ingested first).
     let docs = dir.path().join("docs");
-    sluice_ok(&["ingest", demo_warc().join("realhtml-part0.warc.gz").to_str().unwrap(), "--output", docs.to_str().unwrap()]);
+    sluice_ok(&[
+        "ingest",
+        demo_warc().join("realhtml-part0.warc.gz").to_str().unwrap(),
+        "--output",
+        docs.to_str().unwrap(),
+    ]);
     let scored = dir.path().join("scored");
-    sluice_ok(&["filter", recipe.to_str().unwrap(), "--input", docs.to_str().unwrap(), "--output", scored.to_str().unwrap()]);
-    let threshold: f64 = sluice_ok(&["quality", "threshold", scored.to_str().unwrap(), "--key", "hq", "--keep-fraction", "0.25"]).trim().parse().unwrap();
-    let all = sluice_core::format::read_all(&sluice_core::store::Location::parse(scored.join("realhtml-part0.parquet").to_str().unwrap()).unwrap()).unwrap();
+    sluice_ok(&[
+        "filter",
+        recipe.to_str().unwrap(),
+        "--input",
+        docs.to_str().unwrap(),
+        "--output",
+        scored.to_str().unwrap(),
+    ]);
+    let threshold: f64 =
+        sluice_ok(&["quality", "threshold", scored.to_str().unwrap(), "--key", "hq", "--keep-fraction", "0.25"])
+            .trim()
+            .parse()
+            .unwrap();
+    let all = sluice_core::format::read_all(
+        &sluice_core::store::Location::parse(scored.join("realhtml-part0.parquet").to_str().unwrap()).unwrap(),
+    )
+    .unwrap();
     assert!(all.len() >= 50, "{}", all.len());
     let kept = all.iter().filter(|d| d.attributes["hq"].as_f64().unwrap() >= threshold).count();
     assert!((kept as f64 / all.len() as f64 - 0.25).abs() < 0.05, "kept {kept} of {}", all.len());
@@ -149,6 +213,9 @@ fn a_missing_quality_model_stops_the_stage_with_a_clear_error() {
     let out = sluice(&["run", recipe.to_str().unwrap()]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("stage 2 (filter)") && stderr.contains("no-such-model.bin") && stderr.contains("not found"), "{stderr}");
+    assert!(
+        stderr.contains("stage 2 (filter)") && stderr.contains("no-such-model.bin") && stderr.contains("not found"),
+        "{stderr}"
+    );
     assert!(!dir.path().join("out/2-filter").exists(), "nothing is written by a stage that cannot start");
 }

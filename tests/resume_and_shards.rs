@@ -41,7 +41,15 @@ fn a_job_killed_mid_run_resumes_to_byte_identical_output() {
     for attempt in 0..5 {
         let output = work.path().join(format!("killed{attempt}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["ingest", input.to_str().unwrap(), "--output", output.to_str().unwrap(), "--threads", "1", "--quiet"])
+            .args([
+                "ingest",
+                input.to_str().unwrap(),
+                "--output",
+                output.to_str().unwrap(),
+                "--threads",
+                "1",
+                "--quiet",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -57,7 +65,8 @@ fn a_job_killed_mid_run_resumes_to_byte_identical_output() {
             continue;
         }
         killed_mid_run = true;
-        let rerun = sluice_ok(&["ingest", input.to_str().unwrap(), "--output", output.to_str().unwrap(), "--threads", "1"]);
+        let rerun =
+            sluice_ok(&["ingest", input.to_str().unwrap(), "--output", output.to_str().unwrap(), "--threads", "1"]);
         assert!(rerun.contains(&format!("{at_kill} resumed")), "{rerun}");
         assert_eq!(snapshot(&output), snapshot(&reference), "resumed output differs from an uninterrupted run");
         assert!(!output.join("_tmp").exists(), "temporary files of the killed run are cleaned up");
@@ -104,6 +113,7 @@ fn a_changed_configuration_redoes_committed_shards() {
     ingest(&input, &output, &[]);
     let again = sluice_ok(&["ingest", input.to_str().unwrap(), "--output", output.to_str().unwrap()]);
     assert!(again.contains("0 processed, 1 resumed"), "{again}");
-    let changed = sluice_ok(&["ingest", input.to_str().unwrap(), "--output", output.to_str().unwrap(), "--extractor", "page"]);
+    let changed =
+        sluice_ok(&["ingest", input.to_str().unwrap(), "--output", output.to_str().unwrap(), "--extractor", "page"]);
     assert!(changed.contains("1 processed, 0 resumed"), "{changed}");
 }

@@ -21,15 +21,24 @@ fn warc_to_parquet_to_jsonl_zst_to_parquet_keeps_documents_identical() {
     let warc = demo_warc().join("CC-MAIN-2020-34-excerpt.warc.gz");
     let parquet_dir = out.path().join("parquet");
     ingest(warc.to_str().unwrap(), parquet_dir.to_str().unwrap(), Format::Parquet);
-    let original = read_all(&Location::parse(parquet_dir.join("CC-MAIN-2020-34-excerpt.parquet").to_str().unwrap()).unwrap()).unwrap();
+    let original =
+        read_all(&Location::parse(parquet_dir.join("CC-MAIN-2020-34-excerpt.parquet").to_str().unwrap()).unwrap())
+            .unwrap();
     assert_eq!(original.len(), 16);
 
     let mut current = original.clone();
-    for (i, format) in [Format::Jsonl(Compression::Zstd), Format::Parquet, Format::Jsonl(Compression::Gzip), Format::Jsonl(Compression::None), Format::Parquet]
-        .into_iter()
-        .enumerate()
+    for (i, format) in [
+        Format::Jsonl(Compression::Zstd),
+        Format::Parquet,
+        Format::Jsonl(Compression::Gzip),
+        Format::Jsonl(Compression::None),
+        Format::Parquet,
+    ]
+    .into_iter()
+    .enumerate()
     {
-        let location = Location::parse(out.path().join(format!("step{i}.{}", format.extension())).to_str().unwrap()).unwrap();
+        let location =
+            Location::parse(out.path().join(format!("step{i}.{}", format.extension())).to_str().unwrap()).unwrap();
         write_all(&location, format, &current).unwrap();
         current = read_all(&location).unwrap();
         assert_eq!(current, original, "after {format}");
@@ -43,7 +52,10 @@ fn ingesting_straight_to_jsonl_gives_the_same_documents_as_parquet() {
     let read = |format: Format| {
         let dir = out.path().join(format.extension());
         ingest(warc.to_str().unwrap(), dir.to_str().unwrap(), format);
-        read_all(&Location::parse(dir.join(format!("clueweb09-ja-quirk.{}", format.extension())).to_str().unwrap()).unwrap()).unwrap()
+        read_all(
+            &Location::parse(dir.join(format!("clueweb09-ja-quirk.{}", format.extension())).to_str().unwrap()).unwrap(),
+        )
+        .unwrap()
     };
     let parquet = read(Format::Parquet);
     assert_eq!(parquet.len(), 29);
@@ -54,7 +66,11 @@ fn ingesting_straight_to_jsonl_gives_the_same_documents_as_parquet() {
 fn dolma_and_dclm_jsonl_files_go_through_unchanged() {
     let Some(data) = shared_or_skip("dolma_and_dclm_jsonl_files_go_through_unchanged") else { return };
     let dir = data.join("text/dolma_cc_samples");
-    let Some(file) = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| sluice_core::format::Format::from_path(&p.to_string_lossy()).is_some()) else {
+    let Some(file) = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| sluice_core::format::Format::from_path(&p.to_string_lossy()).is_some())
+    else {
         panic!("no JSONL file in {}", dir.display());
     };
     let docs = read_all(&Location::parse(file.to_str().unwrap()).unwrap()).unwrap();
@@ -91,13 +107,20 @@ fn memory_and_local_stores_produce_the_same_bytes() {
     ingest(input.to_str().unwrap(), out.path().to_str().unwrap(), Format::Parquet);
 
     let local = std::fs::read(out.path().join("CC-MAIN-2020-34-excerpt.parquet")).unwrap();
-    let memory = Location::parse("memory://roundtrip/out/CC-MAIN-2020-34-excerpt.parquet").unwrap().read_bytes().unwrap();
+    let memory =
+        Location::parse("memory://roundtrip/out/CC-MAIN-2020-34-excerpt.parquet").unwrap().read_bytes().unwrap();
     assert_eq!(&memory[..], &local[..]);
-    let manifest = Location::parse("memory://roundtrip/out/_manifests/CC-MAIN-2020-34-excerpt.json").unwrap().read_bytes().unwrap();
+    let manifest = Location::parse("memory://roundtrip/out/_manifests/CC-MAIN-2020-34-excerpt.json")
+        .unwrap()
+        .read_bytes()
+        .unwrap();
     let manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
     assert_eq!(manifest["stats"]["docs_out"], 16);
     // Documents read back from the memory store equal the local ones.
-    let from_memory = read_all(&Location::parse("memory://roundtrip/out/CC-MAIN-2020-34-excerpt.parquet").unwrap()).unwrap();
-    let from_local = read_all(&Location::parse(out.path().join("CC-MAIN-2020-34-excerpt.parquet").to_str().unwrap()).unwrap()).unwrap();
+    let from_memory =
+        read_all(&Location::parse("memory://roundtrip/out/CC-MAIN-2020-34-excerpt.parquet").unwrap()).unwrap();
+    let from_local =
+        read_all(&Location::parse(out.path().join("CC-MAIN-2020-34-excerpt.parquet").to_str().unwrap()).unwrap())
+            .unwrap();
     assert_eq!(from_memory, from_local);
 }

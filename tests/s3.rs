@@ -10,12 +10,21 @@ use sluice_core::store::Location;
 #[test]
 fn ingest_reads_and_writes_s3_exactly_like_local_disk() {
     if std::env::var("SLUICE_TEST_S3").is_err() {
-        eprintln!("SKIPPED ingest_reads_and_writes_s3_exactly_like_local_disk: no local S3 server (run through `make test`)");
+        eprintln!(
+            "SKIPPED ingest_reads_and_writes_s3_exactly_like_local_disk: no local S3 server (run through `make test`)"
+        );
         return;
     }
-    let run = format!("s3://sluice-test/run-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    let run = format!(
+        "s3://sluice-test/run-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    );
     let warc = demo_warc().join("CC-MAIN-2020-34-excerpt.warc.gz");
-    Location::parse(&format!("{run}/in/CC-MAIN-2020-34-excerpt.warc.gz")).unwrap().put_bytes(std::fs::read(&warc).unwrap()).unwrap();
+    Location::parse(&format!("{run}/in/CC-MAIN-2020-34-excerpt.warc.gz"))
+        .unwrap()
+        .put_bytes(std::fs::read(&warc).unwrap())
+        .unwrap();
 
     let s3_out = format!("{run}/out");
     let summary = sluice_ok(&["ingest", &format!("{run}/in"), "--output", &s3_out]);
@@ -24,7 +33,10 @@ fn ingest_reads_and_writes_s3_exactly_like_local_disk() {
     sluice_ok(&["ingest", warc.to_str().unwrap(), "--output", local.path().to_str().unwrap()]);
 
     let remote = Location::parse(&format!("{s3_out}/CC-MAIN-2020-34-excerpt.parquet")).unwrap();
-    assert_eq!(&remote.read_bytes().unwrap()[..], &std::fs::read(local.path().join("CC-MAIN-2020-34-excerpt.parquet")).unwrap()[..]);
+    assert_eq!(
+        &remote.read_bytes().unwrap()[..],
+        &std::fs::read(local.path().join("CC-MAIN-2020-34-excerpt.parquet")).unwrap()[..]
+    );
     assert_eq!(read_all(&remote).unwrap().len(), 16);
     assert!(Location::parse(&format!("{s3_out}/_manifests/CC-MAIN-2020-34-excerpt.json")).unwrap().exists().unwrap());
     // Nothing is left under _tmp after the commit (rename = copy + delete on S3).
@@ -38,6 +50,7 @@ fn ingest_reads_and_writes_s3_exactly_like_local_disk() {
     // JSONL.zst to S3 reads back to the same documents.
     let jsonl_out = format!("{run}/jsonl");
     sluice_ok(&["ingest", &format!("{run}/in"), "--output", &jsonl_out, "--format", "jsonl.zst"]);
-    let from_jsonl = read_all(&Location::parse(&format!("{jsonl_out}/CC-MAIN-2020-34-excerpt.jsonl.zst")).unwrap()).unwrap();
+    let from_jsonl =
+        read_all(&Location::parse(&format!("{jsonl_out}/CC-MAIN-2020-34-excerpt.jsonl.zst")).unwrap()).unwrap();
     assert_eq!(from_jsonl, read_all(&remote).unwrap());
 }

@@ -39,10 +39,7 @@ pub fn document_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
     SCHEMA
         .get_or_init(|| {
-            let mut fields = vec![
-                Field::new("id", DataType::Utf8, false),
-                Field::new("text", DataType::Utf8, false),
-            ];
+            let mut fields = vec![Field::new("id", DataType::Utf8, false), Field::new("text", DataType::Utf8, false)];
             fields.extend(OPTIONAL_COLUMNS.iter().map(|n| Field::new(*n, DataType::Utf8, true)));
             fields.extend(JSON_COLUMNS.iter().map(|n| Field::new(*n, DataType::Utf8, true)));
             Arc::new(Schema::new(fields))
@@ -122,11 +119,9 @@ pub fn batch_to_documents(batch: &RecordBatch) -> Result<Vec<Document>, ArrowErr
     let column = |name: &str| -> Result<Option<&StringArray>, ArrowError> {
         match batch.column_by_name(name) {
             None => Ok(None),
-            Some(array) => array
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .map(Some)
-                .ok_or_else(|| ArrowError::SchemaError(format!("column '{name}' is {}, expected Utf8", array.data_type()))),
+            Some(array) => array.as_any().downcast_ref::<StringArray>().map(Some).ok_or_else(|| {
+                ArrowError::SchemaError(format!("column '{name}' is {}, expected Utf8", array.data_type()))
+            }),
         }
     };
     let text = column("text")?.ok_or_else(|| ArrowError::SchemaError("no 'text' column".into()))?;

@@ -14,7 +14,10 @@ use unicode_segmentation::UnicodeSegmentation;
 use crate::step::{keep_if, Step, Verdict};
 use crate::text;
 
-const TERMINAL: [char; 14] = ['.', '!', '?', '"', '\u{2026}', '\u{3002}', '\u{ff01}', '\u{ff1f}', '\u{61f}', '\u{964}', '\u{965}', '\u{ff0e}', '\u{203c}', '\u{2049}'];
+const TERMINAL: [char; 14] = [
+    '.', '!', '?', '"', '\u{2026}', '\u{3002}', '\u{ff01}', '\u{ff1f}', '\u{61f}', '\u{964}', '\u{965}', '\u{ff0e}',
+    '\u{203c}', '\u{2049}',
+];
 
 /// `fineweb_quality_filter`: drops pages where too few lines end in punctuation, too many lines are short,
 /// too many characters sit in duplicated lines, or there are too many newlines per word (lists).

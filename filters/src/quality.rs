@@ -206,7 +206,12 @@ impl Default for TrainSettings {
 
 /// Trains a positive-vs-negative fastText classifier and saves it to `output`. Examples are interleaved
 /// in a fixed order (so the same inputs give the same model with one thread).
-pub fn train_classifier(positives: &[String], negatives: &[String], settings: &TrainSettings, output: &Path) -> Result<(), String> {
+pub fn train_classifier(
+    positives: &[String],
+    negatives: &[String],
+    settings: &TrainSettings,
+    output: &Path,
+) -> Result<(), String> {
     let mut training = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
     {
         let mut lines: Vec<(u64, String)> = Vec::with_capacity(positives.len() + negatives.len());

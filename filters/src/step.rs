@@ -37,5 +37,9 @@ pub(crate) fn set_text(doc: &mut Document, text: String) -> Verdict {
 
 /// `Keep` if `keep`, else `Drop`.
 pub(crate) fn keep_if(keep: bool) -> Verdict {
-    if keep { Verdict::Keep } else { Verdict::Drop }
+    if keep {
+        Verdict::Keep
+    } else {
+        Verdict::Drop
+    }
 }

@@ -5,10 +5,17 @@ use sluice_core::Document;
 use sluice_filters::{StepConfig, Verdict};
 
 fn chain() -> Vec<Box<dyn sluice_filters::Step>> {
-    let recipe: serde_json::Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../recipes/dclm-baseline.yaml")).unwrap()).unwrap();
+    let recipe: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../recipes/dclm-baseline.yaml")).unwrap(),
+    )
+    .unwrap();
     let stage = recipe["stages"].as_array().unwrap().iter().find_map(|s| s.get("filter")).unwrap();
-    stage["steps"].as_array().unwrap().iter().map(|s| serde_json::from_value::<StepConfig>(s.clone()).unwrap().build()).collect()
+    stage["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| serde_json::from_value::<StepConfig>(s.clone()).unwrap().build())
+        .collect()
 }
 
 /// Runs the chain; returns the name of the step that dropped the document, if any.
@@ -33,7 +40,13 @@ fn hostile_documents_get_a_decision() {
         ("all punctuation", "!!! ... ??? ### --- ,,, ;;; ::: ***".repeat(50)),
         ("one giant line", real.repeat(5_000)),
         ("10 MB", format!("{}\n", real).repeat(70_000)),
-        ("mixed scripts", format!("{real}Дунай — вторая по длине река Европы. ドナウ川はヨーロッパで二番目に長い川です。النهر الثاني.").repeat(20)),
+        (
+            "mixed scripts",
+            format!(
+                "{real}Дунай — вторая по длине река Европы. ドナウ川はヨーロッパで二番目に長い川です。النهر الثاني."
+            )
+            .repeat(20),
+        ),
         ("control characters", format!("{real}\u{0}\u{1c}\u{1f}\u{b}\u{c}\r").repeat(20)),
         ("replacement characters", "\u{fffd}".repeat(10_000)),
     ];

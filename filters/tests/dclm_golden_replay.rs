@@ -58,7 +58,11 @@ fn implemented_steps_agree_with_dclm_on_every_golden_page() {
                 let expected_text = entry["text"].as_str().unwrap_or(&doc.text);
                 let mut agree = (verdict == Verdict::Keep) == kept && (!kept || ours.text == expected_text);
                 for (key, value) in entry["added"].as_object().into_iter().flatten() {
-                    let added = if key == "url" { ours.url.clone().map(Value::String) } else { ours.attributes.get(key).cloned() };
+                    let added = if key == "url" {
+                        ours.url.clone().map(Value::String)
+                    } else {
+                        ours.attributes.get(key).cloned()
+                    };
                     agree &= added.as_ref().is_some_and(|a| json_close(a, value));
                 }
                 let counts = agreement.entry(number).or_default();
@@ -97,7 +101,6 @@ fn implemented_steps_agree_with_dclm_on_every_golden_page() {
     assert!(failures.is_empty(), "disagreements (first 20):\n{}", failures.join("\n"));
 }
 
-
 #[test]
 fn the_whole_chain_keeps_exactly_dclms_pages_with_dclms_text() {
     let Some(dir) = golden() else {
@@ -112,7 +115,8 @@ fn the_whole_chain_keeps_exactly_dclms_pages_with_dclms_text() {
         .iter()
         .filter(|s| !s["skipped"].as_bool().unwrap_or(false))
         .map(|s| {
-            let config: StepConfig = serde_json::from_value(json!({ s["name"].as_str().unwrap(): s["params"] })).unwrap();
+            let config: StepConfig =
+                serde_json::from_value(json!({ s["name"].as_str().unwrap(): s["params"] })).unwrap();
             config.build()
         })
         .collect();
@@ -134,7 +138,10 @@ fn the_whole_chain_keeps_exactly_dclms_pages_with_dclms_text() {
                 final_page["text"].as_str() == Some(doc.text.as_str())
                     && final_page["url"].as_str() == doc.url.as_deref()
                     && final_page["previous_word_count"] == doc.attributes["previous_word_count"]
-                    && json_close(&final_page["language_id_whole_page_fasttext"], &doc.attributes["language_id_whole_page_fasttext"])
+                    && json_close(
+                        &final_page["language_id_whole_page_fasttext"],
+                        &doc.attributes["language_id_whole_page_fasttext"],
+                    )
             }
             _ => false,
         };

@@ -18,7 +18,8 @@ fn cases_path() -> Option<PathBuf> {
 
 /// A case's input page as a sluice document: `text`, `url`, `metadata`; every other field is an attribute.
 fn document(input: &Value) -> Document {
-    let mut doc = Document::from_text(input["text"].as_str().unwrap_or_default(), input["url"].as_str().map(str::to_string));
+    let mut doc =
+        Document::from_text(input["text"].as_str().unwrap_or_default(), input["url"].as_str().map(str::to_string));
     for (key, value) in input.as_object().unwrap() {
         match key.as_str() {
             "text" | "url" => {}
@@ -56,7 +57,8 @@ fn implemented_steps_agree_with_dclm_on_every_case() {
         if agree && verdict == Verdict::Keep {
             agree = expected["text"].as_str() == Some(doc.text.as_str());
             for (key, value) in expected["added"].as_object().into_iter().flatten() {
-                let ours = if key == "url" { doc.url.clone().map(Value::String) } else { doc.attributes.get(key).cloned() };
+                let ours =
+                    if key == "url" { doc.url.clone().map(Value::String) } else { doc.attributes.get(key).cloned() };
                 agree &= ours.as_ref().is_some_and(|a| json_close(a, value));
             }
         }

@@ -17,9 +17,15 @@ fn c4_line_rules() {
     let (verdict, kept) = run(json!({"punctuation_line_modifier": {"remove_ellipses": true}}), text);
     assert_eq!(verdict, Verdict::Keep);
     assert_eq!(kept, "The Danube is Europe's second-longest river.\n\nIs it navigable?");
-    let (_, kept) = run(json!({"substring_line_modifier": {"banlist": ["privacy policy", "uses cookies"]}}), "Real text here.\nThis site uses cookies.\nRead our Privacy Policy");
+    let (_, kept) = run(
+        json!({"substring_line_modifier": {"banlist": ["privacy policy", "uses cookies"]}}),
+        "Real text here.\nThis site uses cookies.\nRead our Privacy Policy",
+    );
     assert_eq!(kept, "Real text here.");
-    assert_eq!(run(json!({"substring_filter": {"banlist": "lorem ipsum"}}), "Lorem Ipsum dolor sit amet").0, Verdict::Drop);
+    assert_eq!(
+        run(json!({"substring_filter": {"banlist": "lorem ipsum"}}), "Lorem Ipsum dolor sit amet").0,
+        Verdict::Drop
+    );
     assert_eq!(run(json!({"substring_filter": {"banlist": "\\{"}}), "function() { return 1; }").0, Verdict::Drop);
     assert_eq!(run(json!({"substring_filter": {"banlist": "\\{"}}), "No braces at all.").0, Verdict::Keep);
 }

@@ -73,7 +73,9 @@ pub fn decode_html(payload: &[u8], content_type: Option<&str>, tld: Option<&[u8]
 
     let (encoding, source) = match (encoding == UTF_8, source) {
         (_, CharsetSource::Bom) => (encoding, source),
-        (false, _) if encoding.is_ascii_compatible() && is_non_ascii_utf8(payload) => (UTF_8, CharsetSource::Utf8Override),
+        (false, _) if encoding.is_ascii_compatible() && is_non_ascii_utf8(payload) => {
+            (UTF_8, CharsetSource::Utf8Override)
+        }
         (true, CharsetSource::HttpHeader | CharsetSource::MetaTag) if std::str::from_utf8(payload).is_err() => {
             (detect(payload, tld), CharsetSource::Detected)
         }
@@ -153,7 +155,9 @@ mod tests {
         assert_eq!((decoded.encoding, decoded.source), (encoding_rs::SHIFT_JIS, CharsetSource::HttpHeader));
         assert!(decoded.text.contains("日本語"));
 
-        let mut page = b"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\"></head>".to_vec();
+        let mut page =
+            b"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\"></head>"
+                .to_vec();
         page.extend(encoding_rs::WINDOWS_1251.encode("<p>Привет, мир</p>").0.iter());
         let decoded = decode_html(&page, Some("text/html"), None);
         assert_eq!((decoded.encoding, decoded.source), (encoding_rs::WINDOWS_1251, CharsetSource::MetaTag));

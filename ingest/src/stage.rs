@@ -112,7 +112,13 @@ impl Stage for IngestStage {
         let limits = self.limits();
         read_warc(reader, &limits, &mut |event| match event {
             WarcEvent::Problem(problem) => {
-                tracing::debug!("{}@{}: {} ({})", input.location, problem.offset, problem.kind.as_str(), problem.detail);
+                tracing::debug!(
+                    "{}@{}: {} ({})",
+                    input.location,
+                    problem.offset,
+                    problem.kind.as_str(),
+                    problem.detail
+                );
                 stats.error(problem.kind.as_str());
                 if problem.record_lost && problem.record_type.as_deref().is_some_and(is_candidate) {
                     stats.docs_in += 1;
@@ -126,7 +132,13 @@ impl Stage for IngestStage {
 }
 
 impl IngestStage {
-    fn on_record(&self, record: WarcRecord, context: &mut ShardContext, out: &mut DocumentSink, stats: &mut ShardStats) -> Result<()> {
+    fn on_record(
+        &self,
+        record: WarcRecord,
+        context: &mut ShardContext,
+        out: &mut DocumentSink,
+        stats: &mut ShardStats,
+    ) -> Result<()> {
         let record_type = record.record_type();
         stats.count(&format!("records:{record_type}"), 1);
         match record_type.as_str() {
@@ -159,7 +171,12 @@ impl IngestStage {
     }
 
     /// The document for a `response` record, or the reason it is dropped.
-    fn response_document(&self, record: &WarcRecord, context: &ShardContext, stats: &mut ShardStats) -> Result<Document, &'static str> {
+    fn response_document(
+        &self,
+        record: &WarcRecord,
+        context: &ShardContext,
+        stats: &mut ShardStats,
+    ) -> Result<Document, &'static str> {
         let response = parse_response(&record.block, self.config.max_html_bytes).map_err(|_| "not_http")?;
         stats.count(&format!("http_status:{}xx", response.status / 100), 1);
         if !is_html(record, &response.mime_type(), &response.payload) {
@@ -198,7 +215,11 @@ impl IngestStage {
         let attempt = catch_unwind(AssertUnwindSafe(|| self.extractor.extract(html, url)));
         let result = match attempt {
             Ok(Err(limit @ (ExtractError::TooManyElements(..) | ExtractError::TooDeep(..)))) => {
-                stats.error(if matches!(limit, ExtractError::TooDeep(..)) { "extract_depth_limit" } else { "extract_element_limit" });
+                stats.error(if matches!(limit, ExtractError::TooDeep(..)) {
+                    "extract_depth_limit"
+                } else {
+                    "extract_element_limit"
+                });
                 catch_unwind(AssertUnwindSafe(|| self.fallback.extract(html, url))).map_err(|_| "extract_panicked")?
             }
             Ok(result) => result,
@@ -234,7 +255,11 @@ fn is_html(record: &WarcRecord, http_mime: &Option<String>, payload: &[u8]) -> b
 }
 
 /// The document for a WET `conversion` record.
-fn conversion_document(record: &WarcRecord, context: &ShardContext, stats: &mut ShardStats) -> Result<Document, &'static str> {
+fn conversion_document(
+    record: &WarcRecord,
+    context: &ShardContext,
+    stats: &mut ShardStats,
+) -> Result<Document, &'static str> {
     let text = match std::str::from_utf8(&record.block) {
         Ok(text) => text.to_string(),
         Err(_) => {

@@ -57,10 +57,9 @@ impl JsonlReader {
     /// Reads the next line into `self.buf`; false at end of input.
     fn read_line(&mut self) -> Result<bool> {
         self.buf.clear();
-        let n = (&mut self.lines)
-            .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| Error::Jsonl { location: self.name.clone(), line: self.line_number + 1, message: e.to_string() })?;
+        let n = (&mut self.lines).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut self.buf).map_err(|e| {
+            Error::Jsonl { location: self.name.clone(), line: self.line_number + 1, message: e.to_string() }
+        })?;
         if n == 0 {
             return Ok(false);
         }
@@ -70,7 +69,10 @@ impl JsonlReader {
             let mut sink = Vec::new();
             loop {
                 sink.clear();
-                let m = (&mut self.lines).take(1 << 20).read_until(b'\n', &mut sink).map_err(|e| Error::io(&self.name, e))?;
+                let m = (&mut self.lines)
+                    .take(1 << 20)
+                    .read_until(b'\n', &mut sink)
+                    .map_err(|e| Error::io(&self.name, e))?;
                 if m == 0 || sink.last() == Some(&b'\n') {
                     break;
                 }
@@ -135,7 +137,9 @@ fn parse_line(line: &[u8]) -> std::result::Result<(Value, bool), &'static str> {
 
 /// Whether the line has a `\uD800`–`\uDFFF` escape (serde_json's message for a lone one varies).
 fn has_surrogate_escape(line: &[u8]) -> bool {
-    line.windows(4).any(|w| w[0] == b'\\' && w[1] == b'u' && (w[2] | 0x20) == b'd' && matches!(w[3] | 0x20, b'8'..=b'9' | b'a'..=b'f'))
+    line.windows(4).any(|w| {
+        w[0] == b'\\' && w[1] == b'u' && (w[2] | 0x20) == b'd' && matches!(w[3] | 0x20, b'8'..=b'9' | b'a'..=b'f')
+    })
 }
 
 /// Replaces `\uD800`–`\uDFFF` escapes that are not part of a valid high+low pair with `\uFFFD`.

@@ -86,10 +86,8 @@ impl Location {
     fn local(path: &FsPath) -> Result<Location> {
         let absolute = std::path::absolute(path).map_err(|e| Error::io(path.display().to_string(), e))?;
         let absolute = normalize(&absolute);
-        let path = ObjectPath::from_absolute_path(&absolute).map_err(|e| Error::Location {
-            location: absolute.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let path = ObjectPath::from_absolute_path(&absolute)
+            .map_err(|e| Error::Location { location: absolute.display().to_string(), reason: e.to_string() })?;
         static LOCAL: OnceLock<Arc<dyn ObjectStore>> = OnceLock::new();
         let store = LOCAL.get_or_init(|| Arc::new(object_store::local::LocalFileSystem::new())).clone();
         Ok(Location { store, path, root: String::new(), local: Some(absolute) })
@@ -101,7 +99,8 @@ impl Location {
         for part in name.split('/').filter(|p| !p.is_empty()) {
             path = path.join(part);
         }
-        let local = self.local.as_ref().map(|l| name.split('/').filter(|p| !p.is_empty()).fold(l.clone(), |p, c| p.join(c)));
+        let local =
+            self.local.as_ref().map(|l| name.split('/').filter(|p| !p.is_empty()).fold(l.clone(), |p, c| p.join(c)));
         Location { store: self.store.clone(), path, root: self.root.clone(), local }
     }
 
@@ -115,7 +114,11 @@ impl Location {
         match self.path.prefix_match(&base.path) {
             Some(parts) => {
                 let rel: Vec<String> = parts.map(|p| p.as_ref().to_string()).collect();
-                if rel.is_empty() { self.file_name().to_string() } else { rel.join("/") }
+                if rel.is_empty() {
+                    self.file_name().to_string()
+                } else {
+                    rel.join("/")
+                }
             }
             None => self.file_name().to_string(),
         }
@@ -136,12 +139,17 @@ impl Location {
             return Ok(vec![ObjectEntry { location: self.clone(), size: meta.size }]);
         }
         let prefix = if self.path.as_ref().is_empty() { None } else { Some(&self.path) };
-        let metas: Vec<_> = block_on(self.store.list(prefix).try_collect::<Vec<_>>())
-            .map_err(|e| Error::store(self.to_string(), e))?;
+        let metas: Vec<_> =
+            block_on(self.store.list(prefix).try_collect::<Vec<_>>()).map_err(|e| Error::store(self.to_string(), e))?;
         let mut entries: Vec<ObjectEntry> = metas
             .into_iter()
             .map(|m| ObjectEntry {
-                location: Location { store: self.store.clone(), path: m.location, root: self.root.clone(), local: None },
+                location: Location {
+                    store: self.store.clone(),
+                    path: m.location,
+                    root: self.root.clone(),
+                    local: None,
+                },
                 size: m.size,
             })
             .collect();
@@ -199,7 +207,8 @@ impl Location {
             return copy_local_atomically(file, target).map_err(|e| Error::io(self.to_string(), e));
         }
         let mut source = std::fs::File::open(file).map_err(|e| Error::io(file.display().to_string(), e))?;
-        let mut writer = object_store::buffered::BufWriter::with_capacity(self.store.clone(), self.path.clone(), 8 << 20);
+        let mut writer =
+            object_store::buffered::BufWriter::with_capacity(self.store.clone(), self.path.clone(), 8 << 20);
         let mut chunk = vec![0u8; 4 << 20];
         let outcome: std::io::Result<()> = block_on(async {
             use tokio::io::AsyncWriteExt;
@@ -353,7 +362,9 @@ fn cached_store(scheme: &str, authority: &str) -> std::result::Result<Arc<dyn Ob
                 .build()
                 .map_err(|e| e.to_string())?,
         ),
-        other => return Err(format!("unsupported scheme '{other}' (use a path, file://, s3://, gs://, az:// or memory://)")),
+        other => {
+            return Err(format!("unsupported scheme '{other}' (use a path, file://, s3://, gs://, az:// or memory://)"))
+        }
     };
     stores.insert(key, store.clone());
     Ok(store)

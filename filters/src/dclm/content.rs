@@ -343,12 +343,15 @@ impl SubstringFilter {
     pub fn new(params: SubstringFilterParams) -> Result<Self, String> {
         use crate::dclm::lines::{Banlist, Location};
         let banned: Vec<String> = match (&params.banlist_from_fname, &params.banlist) {
-            (Some(path), _) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?.lines().map(str::to_string).collect(),
+            (Some(path), _) => {
+                std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?.lines().map(str::to_string).collect()
+            }
             (None, Some(Banlist::One(one))) => vec![one.clone()],
             (None, Some(Banlist::Many(many))) => many.clone(),
             (None, None) => return Err("substring_filter needs `banlist` or `banlist_from_fname`".into()),
         };
-        let banned: Vec<String> = if params.case_sensitive { banned } else { banned.iter().map(|b| b.to_lowercase()).collect() };
+        let banned: Vec<String> =
+            if params.case_sensitive { banned } else { banned.iter().map(|b| b.to_lowercase()).collect() };
         let mut source = format!("(?:{})", banned.join("|"));
         if params.exact_word {
             source = format!(r"\b{source}\b");

@@ -54,7 +54,10 @@ pub struct DetectLangWholePageEnricher {
 
 impl std::fmt::Debug for DetectLangWholePageEnricher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DetectLangWholePageEnricher").field("model", &self.model).field("key_prefix", &self.key_prefix).finish()
+        f.debug_struct("DetectLangWholePageEnricher")
+            .field("model", &self.model)
+            .field("key_prefix", &self.key_prefix)
+            .finish()
     }
 }
 
@@ -89,7 +92,11 @@ impl Step for DetectLangWholePageEnricher {
         if !self.overwrite && doc.attributes.contains_key(&key) {
             return Verdict::Error("language_id_exists");
         }
-        let scores = if is_space_or_punct(&doc.text) { Map::new() } else { top_language(&self.fasttext, &doc.text.replace('\n', "")) };
+        let scores = if is_space_or_punct(&doc.text) {
+            Map::new()
+        } else {
+            top_language(&self.fasttext, &doc.text.replace('\n', ""))
+        };
         doc.attributes.insert(key, Value::Object(scores));
         Verdict::Keep
     }

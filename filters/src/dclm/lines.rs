@@ -240,7 +240,8 @@ impl SubstringLineModifier {
             Banlist::One(one) => vec![one.clone()],
             Banlist::Many(many) => many.clone(),
         };
-        let banned: Vec<String> = if params.case_sensitive { banned } else { banned.iter().map(|b| b.to_lowercase()).collect() };
+        let banned: Vec<String> =
+            if params.case_sensitive { banned } else { banned.iter().map(|b| b.to_lowercase()).collect() };
         let alternation = format!("(?:{})", banned.join("|"));
         let source = match params.location {
             Location::Prefix => format!(r"^{alternation}\s?"),

@@ -10,14 +10,14 @@ mod repetition;
 mod url;
 
 pub use content::{
-    AlphabeticWordRatioFilter, BulletCountFilter, EllipsisCountFilter, PageLengthFilter, StopWordFilter, SubstringFilter,
-    SymbolRatioFilter, WordCounterEnricher, WordLengthFilter, WordRemovalRatioFilter,
+    AlphabeticWordRatioFilter, BulletCountFilter, EllipsisCountFilter, PageLengthFilter, StopWordFilter,
+    SubstringFilter, SymbolRatioFilter, WordCounterEnricher, WordLengthFilter, WordRemovalRatioFilter,
 };
+pub use language::{lid_176, top_language, DetectLangWholePageEnricher};
 pub use lines::{
     CounterLineModifier, LineLengthModifier, NewlineRemovalModifier, NumericRatioLineModifier, PunctuationLineModifier,
     SubstringLineModifier, UppercaseRatioLineModifier,
 };
-pub use language::{lid_176, top_language, DetectLangWholePageEnricher};
 pub use metadata::{LanguageFilter, MoveUrlModifier};
 pub use repetition::MassiveWebRepetitionFilters;
 pub use url::{UrlRemovalModifier, UrlSubstringFilter};

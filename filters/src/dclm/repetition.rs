@@ -43,7 +43,12 @@ fn passes(text: &str, skip_paragraph: bool) -> bool {
     }
     let lines = Segments::new(text, "\n");
     let paragraphs = (!skip_paragraph).then(|| Segments::new(text, "\n\n"));
-    let segment_checks = [(&Some(lines.clone()), false, 0.3), (&paragraphs, false, 0.3), (&Some(lines), true, 0.2), (&paragraphs, true, 0.2)];
+    let segment_checks = [
+        (&Some(lines.clone()), false, 0.3),
+        (&paragraphs, false, 0.3),
+        (&Some(lines), true, 0.2),
+        (&paragraphs, true, 0.2),
+    ];
     for (segments, by_chars, threshold) in segment_checks {
         if let Some(segments) = segments {
             if !segments.passes(by_chars, threshold) {

@@ -11,9 +11,18 @@ use crate::step::{keep_if, set_text, Step, Verdict};
 
 /// DCLM's lists, compiled in (see `banlists/README.md`), by file name.
 const BUNDLED_LISTS: [(&str, &str); 4] = [
-    ("refinedweb_banned_words_strict_reverse_engineered.txt", include_str!("../../banlists/refinedweb_banned_words_strict_reverse_engineered.txt")),
-    ("refinedweb_banned_words_hard_reverse_engineered.txt", include_str!("../../banlists/refinedweb_banned_words_hard_reverse_engineered.txt")),
-    ("refinedweb_banned_words_soft_reverse_engineered.txt", include_str!("../../banlists/refinedweb_banned_words_soft_reverse_engineered.txt")),
+    (
+        "refinedweb_banned_words_strict_reverse_engineered.txt",
+        include_str!("../../banlists/refinedweb_banned_words_strict_reverse_engineered.txt"),
+    ),
+    (
+        "refinedweb_banned_words_hard_reverse_engineered.txt",
+        include_str!("../../banlists/refinedweb_banned_words_hard_reverse_engineered.txt"),
+    ),
+    (
+        "refinedweb_banned_words_soft_reverse_engineered.txt",
+        include_str!("../../banlists/refinedweb_banned_words_soft_reverse_engineered.txt"),
+    ),
     ("iana_tlds.txt", include_str!("../../banlists/iana_tlds.txt")),
 ];
 
@@ -24,7 +33,9 @@ fn read_list(path: &str) -> Result<Vec<String>, String> {
         Err(_) => {
             let name = path.rsplit('/').next().unwrap_or(path);
             let bundled = BUNDLED_LISTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t);
-            bundled.ok_or_else(|| format!("list file '{path}' not found (and it is not one of DCLM's bundled lists)"))?.to_string()
+            bundled
+                .ok_or_else(|| format!("list file '{path}' not found (and it is not one of DCLM's bundled lists)"))?
+                .to_string()
         }
     };
     // Python's str.splitlines() on the file.
@@ -111,7 +122,10 @@ impl UrlSubstringFilter {
         } else {
             let alternation = format!("(?:{})", longest_first_alternation(&banned));
             let source = if params.match_substrings { alternation } else { format!(r"\b{alternation}\b") };
-            let regex = RegexBuilder::new(&source).case_insensitive(!params.case_sensitive).build().map_err(|e| e.to_string())?;
+            let regex = RegexBuilder::new(&source)
+                .case_insensitive(!params.case_sensitive)
+                .build()
+                .map_err(|e| e.to_string())?;
             Matcher::Pattern(regex)
         };
         Ok(UrlSubstringFilter { params, matcher })
@@ -125,7 +139,11 @@ fn netloc(url: &str) -> &str {
             let scheme = &url[..colon];
             let valid = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-            if valid { &url[colon + 1..] } else { url }
+            if valid {
+                &url[colon + 1..]
+            } else {
+                url
+            }
         }
         None => url,
     };
@@ -220,7 +238,8 @@ fn url_boundaries_matter(text: &str) -> bool {
         if (previous == '.' || letters_after_dot) && wide_word(c) {
             return true;
         }
-        letters_after_dot = c.is_ascii_alphabetic() && (previous == '.' || (letters_after_dot && previous.is_ascii_alphabetic()));
+        letters_after_dot =
+            c.is_ascii_alphabetic() && (previous == '.' || (letters_after_dot && previous.is_ascii_alphabetic()));
         previous = c;
     }
     false
@@ -234,7 +253,10 @@ fn ipv4_boundaries_matter(text: &str) -> bool {
         if wide_word(previous) && (c.is_ascii_digit() || c == 'h' || c == 'f') {
             let rest = &text[i..];
             let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-            if rest.starts_with("http") || rest.starts_with("ftp") || (digits > 0 && rest.as_bytes().get(digits) == Some(&b'.')) {
+            if rest.starts_with("http")
+                || rest.starts_with("ftp")
+                || (digits > 0 && rest.as_bytes().get(digits) == Some(&b'.'))
+            {
                 return true;
             }
         }
@@ -250,15 +272,24 @@ fn wide_word(c: char) -> bool {
 impl UrlRemovalModifier {
     pub fn new(params: UrlRemovalParams) -> Result<Self, String> {
         let tlds = longest_first_alternation(&read_list(&params.tlds_filepath)?);
-        let build = |source: &str, insensitive: bool| RegexBuilder::new(source).case_insensitive(insensitive).build().map_err(|e| e.to_string());
+        let build = |source: &str, insensitive: bool| {
+            RegexBuilder::new(source).case_insensitive(insensitive).build().map_err(|e| e.to_string())
+        };
         let starts_with_tld = build(&format!("^(?:{tlds})"), true)?;
         let space = r"[\s\x1c-\x1f]";
         let patterns = |boundary: &str| -> Result<(Regex, Regex), String> {
             let url = build(
-                &format!(r"{space}{{0,10}}(?:((https?|ftp)://))?[-a-zA-Z0-9@:%._\+~#=]{{1,256}}\.(?:{tlds}){boundary}([-a-zA-Z0-9()@:%_\+.~#?&//=]*)"),
+                &format!(
+                    r"{space}{{0,10}}(?:((https?|ftp)://))?[-a-zA-Z0-9@:%._\+~#=]{{1,256}}\.(?:{tlds}){boundary}([-a-zA-Z0-9()@:%_\+.~#?&//=]*)"
+                ),
                 false,
             )?;
-            let ipv4 = build(&format!(r"{space}{{0,10}}{boundary}((https?|ftp)://)?(?:[0-2]?[0-9]{{1,2}}\.){{3}}[0-2]?[0-9]{{1,2}}[-a-zA-Z0-9()@:%_\+.~#?&//=]*"), false)?;
+            let ipv4 = build(
+                &format!(
+                    r"{space}{{0,10}}{boundary}((https?|ftp)://)?(?:[0-2]?[0-9]{{1,2}}\.){{3}}[0-2]?[0-9]{{1,2}}[-a-zA-Z0-9()@:%_\+.~#?&//=]*"
+                ),
+                false,
+            )?;
             Ok((url, ipv4))
         };
         Ok(UrlRemovalModifier { params, starts_with_tld, unicode: patterns(r"\b")?, ascii: patterns(r"(?-u:\b)")? })
@@ -297,7 +328,8 @@ impl<'de> Deserialize<'de> for UrlRemovalModifier {
             tlds_filepath: String,
         }
         let params = Maybe::deserialize(d)?;
-        UrlRemovalModifier::new(UrlRemovalParams { tlds_filepath: params.tlds_filepath }).map_err(serde::de::Error::custom)
+        UrlRemovalModifier::new(UrlRemovalParams { tlds_filepath: params.tlds_filepath })
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -340,7 +372,11 @@ mod tests {
         assert!(url_boundaries_matter("example.comé"));
         assert!(url_boundaries_matter("site.рф"));
         assert!(ipv4_boundaries_matter("приветhttp://x") && ipv4_boundaries_matter("年10.0.0.1"));
-        assert!(!ipv4_boundaries_matter("ähnlich") && !ipv4_boundaries_matter("2020年8月") && !ipv4_boundaries_matter("Straße 12"));
+        assert!(
+            !ipv4_boundaries_matter("ähnlich")
+                && !ipv4_boundaries_matter("2020年8月")
+                && !ipv4_boundaries_matter("Straße 12")
+        );
     }
 
     #[test]

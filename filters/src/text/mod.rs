@@ -13,22 +13,44 @@ use python_tables::{ISALPHA, ISDIGIT, ISNUMERIC, ISSPACE, ISUPPER};
 
 fn in_table(table: &[(u32, u32)], c: char) -> bool {
     let cp = c as u32;
-    table.binary_search_by(|&(lo, hi)| if hi < cp { std::cmp::Ordering::Less } else if lo > cp { std::cmp::Ordering::Greater } else { std::cmp::Ordering::Equal }).is_ok()
+    table
+        .binary_search_by(|&(lo, hi)| {
+            if hi < cp {
+                std::cmp::Ordering::Less
+            } else if lo > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
 /// Python `c.isalpha()`.
 pub fn is_alpha(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_alphabetic() } else { in_table(&ISALPHA, c) }
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else {
+        in_table(&ISALPHA, c)
+    }
 }
 
 /// Python `c.isnumeric()`.
 pub fn is_numeric(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_digit() } else { in_table(&ISNUMERIC, c) }
+    if c.is_ascii() {
+        c.is_ascii_digit()
+    } else {
+        in_table(&ISNUMERIC, c)
+    }
 }
 
 /// Python `c.isdigit()`.
 pub fn is_digit(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_digit() } else { in_table(&ISDIGIT, c) }
+    if c.is_ascii() {
+        c.is_ascii_digit()
+    } else {
+        in_table(&ISDIGIT, c)
+    }
 }
 
 /// Python `c.isalnum()` (alpha, decimal, digit or numeric; numeric covers the other two).
@@ -38,7 +60,11 @@ pub fn is_alnum(c: char) -> bool {
 
 /// Python `c.isupper()` for a single character.
 pub fn is_upper(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_uppercase() } else { in_table(&ISUPPER, c) }
+    if c.is_ascii() {
+        c.is_ascii_uppercase()
+    } else {
+        in_table(&ISUPPER, c)
+    }
 }
 
 /// Python `c.isspace()`: what `str.split()` and `str.strip()` treat as whitespace (includes `\x1c`–`\x1f`).
@@ -67,7 +93,10 @@ pub fn splitlines(s: &str) -> Vec<&str> {
     let mut start = 0;
     let mut chars = s.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        let is_break = matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        let is_break = matches!(
+            c,
+            '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        );
         if is_break {
             lines.push(&s[start..i]);
             let mut end = i + c.len_utf8();

@@ -11,8 +11,7 @@ fn squeeze(text: &str) -> Option<String> {
 }
 
 fn dom_attr_is(dom: &Dom, node: u32, name: &str, value: &str) -> bool {
-    dom.attr(node, name)
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+    dom.attr(node, name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
 }
 
 /// Fills `title`, `language`, `description` and `canonical_url` of `out` from `dom`.
@@ -27,15 +26,11 @@ pub(crate) fn read_dom_metadata(dom: &Dom, out: &mut Extracted) {
             Tag::Meta => {
                 if dom_attr_is(dom, child, "name", "description") && out.description.is_none() {
                     out.description = dom.attr(child, "content").and_then(squeeze);
-                } else if dom_attr_is(dom, child, "property", "og:description")
-                    && og_description.is_none()
-                {
+                } else if dom_attr_is(dom, child, "property", "og:description") && og_description.is_none() {
                     og_description = dom.attr(child, "content").and_then(squeeze);
                 }
             }
-            Tag::Link
-                if dom_attr_is(dom, child, "rel", "canonical") && out.canonical_url.is_none() =>
-            {
+            Tag::Link if dom_attr_is(dom, child, "rel", "canonical") && out.canonical_url.is_none() => {
                 out.canonical_url = dom.attr(child, "href").and_then(squeeze);
             }
             _ => {}

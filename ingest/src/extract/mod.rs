@@ -78,24 +78,16 @@ pub struct ExtractLimits {
 
 impl Default for ExtractLimits {
     fn default() -> Self {
-        ExtractLimits {
-            max_elements: 100_000,
-            max_depth: 512,
-        }
+        ExtractLimits { max_elements: 100_000, max_depth: 512 }
     }
 }
 
 impl ExtractLimits {
     /// Parses a page into sluice's DOM, stopping (with an error) once it passes the limits.
     pub fn parse(&self, html: &str) -> Result<dom::Dom, ExtractError> {
-        let limits = dom::TreeLimits {
-            max_elements: self.max_elements,
-            max_depth: self.max_depth,
-        };
+        let limits = dom::TreeLimits { max_elements: self.max_elements, max_depth: self.max_depth };
         dom::Dom::parse_within(html, limits).map_err(|exceeded| match exceeded {
-            dom::LimitExceeded::Elements(found) => {
-                ExtractError::TooManyElements(found, self.max_elements)
-            }
+            dom::LimitExceeded::Elements(found) => ExtractError::TooManyElements(found, self.max_elements),
             dom::LimitExceeded::Depth(found) => ExtractError::TooDeep(found, self.max_depth),
         })
     }

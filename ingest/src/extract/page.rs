@@ -14,10 +14,7 @@ pub struct PageTextExtractor {
 
 impl PageTextExtractor {
     pub fn new(limits: ExtractLimits) -> Self {
-        PageTextExtractor {
-            limits,
-            walker: ResiliparseExtractor::new(limits, false),
-        }
+        PageTextExtractor { limits, walker: ResiliparseExtractor::new(limits, false) }
     }
 }
 
@@ -28,11 +25,7 @@ impl Extractor for PageTextExtractor {
 
     fn extract(&self, html: &str, _url: Option<&str>) -> Result<Extracted, ExtractError> {
         let Ok(dom) = self.limits.parse(html) else {
-            return Ok(Extracted {
-                text: strip_tags(html),
-                fell_back: true,
-                ..Extracted::default()
-            });
+            return Ok(Extracted { text: strip_tags(html), fell_back: true, ..Extracted::default() });
         };
         let mut out = Extracted::default();
         read_dom_metadata(&dom, &mut out);

@@ -49,11 +49,8 @@ pub fn strip_tags(html: &str) -> String {
             _ => {}
         }
     }
-    let lines: Vec<String> = raw
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<String> =
+        raw.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty()).collect();
     lines.join("\n")
 }
 

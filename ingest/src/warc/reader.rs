@@ -305,14 +305,29 @@ fn parse_one<S: BufRead>(
     let (version, header_lines) = if first.starts_with(b"WARC/") {
         (String::from_utf8_lossy(first).trim().to_string(), &lines[1..])
     } else if first.starts_with(b"filedesc://") {
-        return Ok(Step::Abort(problem(ProblemKind::ArcFormat, false, current, "ARC files are not supported; convert them to WARC (e.g. with warcio or jwarc)".into())));
+        return Ok(Step::Abort(problem(
+            ProblemKind::ArcFormat,
+            false,
+            current,
+            "ARC files are not supported; convert them to WARC (e.g. with warcio or jwarc)".into(),
+        )));
     } else if looks_like_warc_headers(&lines) {
-        problems.push(problem(ProblemKind::MissingVersionLine, false, current, "header block without a WARC/x.y line".into()));
+        problems.push(problem(
+            ProblemKind::MissingVersionLine,
+            false,
+            current,
+            "header block without a WARC/x.y line".into(),
+        ));
         (String::new(), &lines[..])
     } else {
         let header_bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
         let skipped = header_bytes as u64 + skip_to_record_start(stream)?;
-        return Ok(Step::Skip(problem(ProblemKind::GarbageSkipped, false, current, format!("{skipped} bytes before the next record"))));
+        return Ok(Step::Skip(problem(
+            ProblemKind::GarbageSkipped,
+            false,
+            current,
+            format!("{skipped} bytes before the next record"),
+        )));
     };
     let mut record = WarcRecord { version, headers: parse_headers(header_lines), block: Vec::new(), offset };
     current.record_type = Some(record.record_type());
@@ -321,10 +336,20 @@ fn parse_one<S: BufRead>(
     // 2. The content block.
     let declared = record.header("Content-Length").and_then(|v| v.parse::<u64>().ok());
     let Some(length) = declared else {
-        problems.push(problem(ProblemKind::BadContentLength, false, current, format!("Content-Length {:?}", record.header("Content-Length"))));
+        problems.push(problem(
+            ProblemKind::BadContentLength,
+            false,
+            current,
+            format!("Content-Length {:?}", record.header("Content-Length")),
+        ));
         let (block, too_large) = read_to_record_start(stream, limits.max_record_bytes)?;
         if too_large {
-            return Ok(Step::Skip(problem(ProblemKind::RecordTooLarge, true, current, "block without Content-Length exceeds the record limit".into())));
+            return Ok(Step::Skip(problem(
+                ProblemKind::RecordTooLarge,
+                true,
+                current,
+                "block without Content-Length exceeds the record limit".into(),
+            )));
         }
         record.block = trim_trailing_line_breaks(block);
         return Ok(Step::Record(record, problems));
@@ -332,14 +357,20 @@ fn parse_one<S: BufRead>(
     if length > limits.max_record_bytes {
         io::copy(&mut (&mut *stream).take(length), &mut io::sink())?;
         skip_line_breaks(stream)?;
-        return Ok(Step::Skip(problem(ProblemKind::RecordTooLarge, true, current, format!("{length} bytes > limit {}", limits.max_record_bytes))));
+        return Ok(Step::Skip(problem(
+            ProblemKind::RecordTooLarge,
+            true,
+            current,
+            format!("{length} bytes > limit {}", limits.max_record_bytes),
+        )));
     }
     let mut block = Vec::with_capacity(length.min(1 << 24) as usize);
     (&mut *stream).take(length).read_to_end(&mut block)?;
 
     // 3. Does the data agree with Content-Length?
     if (block.len() as u64) < length {
-        let kind = if framing == Framing::Member { ProblemKind::ContentLengthMismatch } else { ProblemKind::TruncatedRecord };
+        let kind =
+            if framing == Framing::Member { ProblemKind::ContentLengthMismatch } else { ProblemKind::TruncatedRecord };
         problems.push(problem(kind, false, current, format!("Content-Length {length}, {} bytes present", block.len())));
         record.block = trim_trailing_line_breaks(block);
         return Ok(Step::Record(record, problems));
@@ -362,7 +393,12 @@ fn parse_one<S: BufRead>(
             // Content-Length too small: the rest of the block runs to the next record start.
             let (rest, too_large) = read_to_record_start(stream, limits.max_record_bytes.saturating_sub(length))?;
             if too_large {
-                return Ok(Step::Skip(problem(ProblemKind::RecordTooLarge, true, current, "re-framed block exceeds the record limit".into())));
+                return Ok(Step::Skip(problem(
+                    ProblemKind::RecordTooLarge,
+                    true,
+                    current,
+                    "re-framed block exceeds the record limit".into(),
+                )));
             }
             block.extend_from_slice(b"\r\n");
             block.extend_from_slice(&rest);
@@ -566,7 +602,10 @@ mod tests {
         // Too large: swallows the next record, which is recovered.
         let data = record(1, "hello", 40) + &record(2, "world", 5) + &record(3, "again", 5);
         let (records, problems) = events(data.as_bytes());
-        assert_eq!(records.iter().map(|r| r.block.clone()).collect::<Vec<_>>(), vec![b"hello".to_vec(), b"world".to_vec(), b"again".to_vec()]);
+        assert_eq!(
+            records.iter().map(|r| r.block.clone()).collect::<Vec<_>>(),
+            vec![b"hello".to_vec(), b"world".to_vec(), b"again".to_vec()]
+        );
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].kind, ProblemKind::ContentLengthMismatch);
         // Too small: the rest of the block is kept.
@@ -609,7 +648,8 @@ mod tests {
 
     #[test]
     fn garbage_and_missing_version_lines() {
-        let data = format!("not a warc\nat all\n{}WARC-Type: conversion\nContent-Length: 2\n\nhi\n\n", record(1, "a", 1));
+        let data =
+            format!("not a warc\nat all\n{}WARC-Type: conversion\nContent-Length: 2\n\nhi\n\n", record(1, "a", 1));
         let (records, problems) = events(data.as_bytes());
         assert_eq!(records.len(), 2);
         assert_eq!(records[1].version, "");

@@ -26,6 +26,8 @@ impl WarcRecord {
 
     /// `WARC-Target-URI`, without the angle brackets some writers (WARC/1.1 drafts, wget) put around it.
     pub fn target_uri(&self) -> Option<&str> {
-        self.header("WARC-Target-URI").map(|u| u.trim_start_matches('<').trim_end_matches('>')).filter(|u| !u.is_empty())
+        self.header("WARC-Target-URI")
+            .map(|u| u.trim_start_matches('<').trim_end_matches('>'))
+            .filter(|u| !u.is_empty())
     }
 }

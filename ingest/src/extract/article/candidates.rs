@@ -13,10 +13,7 @@ use crate::extract::dom::{Dom, NodeId, Tag};
 use crate::extract::resiliparse::style_hides;
 
 fn pattern(source: &str) -> Regex {
-    RegexBuilder::new(source)
-        .case_insensitive(true)
-        .build()
-        .expect("article patterns are valid")
+    RegexBuilder::new(source).case_insensitive(true).build().expect("article patterns are valid")
 }
 
 static UNLIKELY: LazyLock<Regex> = LazyLock::new(|| {
@@ -24,11 +21,9 @@ static UNLIKELY: LazyLock<Regex> = LazyLock::new(|| {
         r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
     )
 });
-static MAYBE: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"and|article|body|column|content|main|shadow"));
-static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story")
-});
+static MAYBE: LazyLock<Regex> = LazyLock::new(|| pattern(r"and|article|body|column|content|main|shadow"));
+static POSITIVE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story"));
 static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
     pattern(
         r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget",
@@ -37,9 +32,7 @@ static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Blocks that are never the article, whatever Readability's pass: comment threads, cookie notices.
 static NEVER: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(
-        r"(?:^|[\s_-])(?:comments?|comment-?list|disqus|replies|respond|cookies?|consent|gdpr)(?:$|[\s_-])",
-    )
+    pattern(r"(?:^|[\s_-])(?:comments?|comment-?list|disqus|replies|respond|cookies?|consent|gdpr)(?:$|[\s_-])")
 });
 
 /// Article metadata blocks (bylines, datelines): dropped from the text when short.
@@ -50,15 +43,7 @@ static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// ARIA roles that never hold the article.
-const UNLIKELY_ROLES: [&str; 7] = [
-    "menu",
-    "menubar",
-    "complementary",
-    "navigation",
-    "alert",
-    "alertdialog",
-    "dialog",
-];
+const UNLIKELY_ROLES: [&str; 7] = ["menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog"];
 
 /// Readability's retry flags: a first pass that finds too little text runs again with less pruning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,18 +57,9 @@ pub(crate) struct Pass {
 impl Pass {
     /// The passes in the order Readability tries them.
     pub const ALL: [Pass; 3] = [
-        Pass {
-            strip_unlikely: true,
-            weight_classes: true,
-        },
-        Pass {
-            strip_unlikely: false,
-            weight_classes: true,
-        },
-        Pass {
-            strip_unlikely: false,
-            weight_classes: false,
-        },
+        Pass { strip_unlikely: true, weight_classes: true },
+        Pass { strip_unlikely: false, weight_classes: true },
+        Pass { strip_unlikely: false, weight_classes: false },
     ];
 }
 
@@ -132,17 +108,11 @@ fn collapsed_len(text: &str) -> (u32, u32) {
 /// Subtrees that never hold article text.
 fn is_invisible(tag: Tag) -> bool {
     use Tag::*;
-    matches!(
-        tag,
-        Script | Style | Noscript | Template | Iframe | Svg | Select | Textarea | Button | Head
-    )
+    matches!(tag, Script | Style | Noscript | Template | Iframe | Svg | Select | Textarea | Button | Head)
 }
 
 fn class_and_id<'a>(dom: &'a Dom, id: NodeId) -> (&'a str, &'a str) {
-    (
-        dom.attr(id, "class").unwrap_or_default(),
-        dom.attr(id, "id").unwrap_or_default(),
-    )
+    (dom.attr(id, "class").unwrap_or_default(), dom.attr(id, "id").unwrap_or_default())
 }
 
 fn is_hidden(dom: &Dom, id: NodeId) -> bool {
@@ -159,10 +129,7 @@ fn is_unlikely(dom: &Dom, id: NodeId, tag: Tag, in_table_or_code: bool, strip_un
     if matches!(tag, Tag::Body | Tag::A) || in_table_or_code {
         return false;
     }
-    if dom
-        .attr(id, "role")
-        .is_some_and(|r| UNLIKELY_ROLES.contains(&r))
-    {
+    if dom.attr(id, "role").is_some_and(|r| UNLIKELY_ROLES.contains(&r)) {
         return true;
     }
     let (class, ident) = class_and_id(dom, id);
@@ -276,12 +243,7 @@ fn initial_score(dom: &Dom, id: NodeId, pass: Pass) -> f64 {
         H1 | H2 | H3 | H4 | H5 | H6 | Th => -5.0,
         _ => 0.0,
     };
-    by_tag
-        + if pass.weight_classes {
-            class_weight(dom, id)
-        } else {
-            0.0
-        }
+    by_tag + if pass.weight_classes { class_weight(dom, id) } else { 0.0 }
 }
 
 /// Content scores of the candidate elements (NaN for elements that are not candidates).
@@ -294,18 +256,9 @@ fn scores(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) -> Vec<f64> {
         }
         pending.extend(dom.children(id));
         let tag = dom.tag(id);
-        let paragraph_like = matches!(
-            tag,
-            Tag::P
-                | Tag::Td
-                | Tag::Pre
-                | Tag::Section
-                | Tag::H2
-                | Tag::H3
-                | Tag::H4
-                | Tag::H5
-                | Tag::H6
-        ) || (tag == Tag::Div && !stats.has_block[id as usize]);
+        let paragraph_like =
+            matches!(tag, Tag::P | Tag::Td | Tag::Pre | Tag::Section | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6)
+                || (tag == Tag::Div && !stats.has_block[id as usize]);
         if tag == Tag::Div && !paragraph_like {
             // Readability wraps the runs of inline content of such a div in paragraphs of its own.
             for (length, commas) in inline_runs(dom, id, stats) {
@@ -316,15 +269,7 @@ fn scores(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) -> Vec<f64> {
         if !paragraph_like || length < 25 || id == root {
             continue;
         }
-        add_paragraph(
-            dom,
-            root,
-            dom.parent(id),
-            length,
-            stats.commas[id as usize],
-            &mut score,
-            pass,
-        );
+        add_paragraph(dom, root, dom.parent(id), length, stats.commas[id as usize], &mut score, pass);
     }
     for (id, s) in score.iter_mut().enumerate() {
         if !s.is_nan() {
@@ -392,9 +337,7 @@ fn add_paragraph(
 /// The article's subtrees under `root` (usually `<body>`), in document order; empty if nothing scored.
 pub(crate) fn article_roots(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) -> Vec<NodeId> {
     let score = scores(dom, root, stats, pass);
-    let best = (0..score.len())
-        .filter(|&i| !score[i].is_nan())
-        .max_by(|&a, &b| score[a].total_cmp(&score[b]));
+    let best = (0..score.len()).filter(|&i| !score[i].is_nan()).max_by(|&a, &b| score[a].total_cmp(&score[b]));
     let Some(best) = best else { return Vec::new() };
     let mut top = best as NodeId;
     // Climb while a parent scores better (the article is often split over sibling blocks).
@@ -424,11 +367,7 @@ pub(crate) fn article_roots(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) 
         }
         top = p;
     }
-    let top_score = if score[top as usize].is_nan() {
-        0.0
-    } else {
-        score[top as usize]
-    };
+    let top_score = if score[top as usize].is_nan() { 0.0 } else { score[top as usize] };
     let Some(parent) = dom.parent(top).filter(|_| top != root) else {
         return vec![top];
     };
@@ -438,15 +377,7 @@ pub(crate) fn article_roots(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) 
         .filter(|&s| {
             s == top
                 || (!stats.excluded[s as usize]
-                    && sibling_joins(
-                        dom,
-                        s,
-                        stats,
-                        &score,
-                        top_score,
-                        top_class,
-                        sibling_threshold,
-                    ))
+                    && sibling_joins(dom, s, stats, &score, top_score, top_class, sibling_threshold))
         })
         .collect()
 }
@@ -464,11 +395,7 @@ fn sibling_joins(
         return false;
     }
     let class = dom.attr(s, "class").unwrap_or_default();
-    let bonus = if !class.is_empty() && class == top_class {
-        top_score * 0.2
-    } else {
-        0.0
-    };
+    let bonus = if !class.is_empty() && class == top_class { top_score * 0.2 } else { 0.0 };
     let own = score[s as usize];
     if !own.is_nan() && own + bonus >= threshold {
         return true;

@@ -77,9 +77,7 @@ const MIN_ARTICLE_CHARS: usize = 500;
 impl ArticleExtractor {
     fn article_text(&self, dom: &Dom, body: NodeId, stats: &Stats, pass: Pass) -> String {
         let roots = candidates::article_roots(dom, body, stats, pass);
-        let skip = |id: NodeId| {
-            stats.excluded[id as usize] || candidates::is_article_furniture(dom, id, stats)
-        };
+        let skip = |id: NodeId| stats.excluded[id as usize] || candidates::is_article_furniture(dom, id, stats);
         if roots.is_empty() {
             return String::new();
         }
@@ -106,57 +104,26 @@ mod tests {
 
     #[test]
     fn extracts_the_article_body_and_metadata() {
-        let out = ArticleExtractor::new(ExtractLimits::default())
-            .extract(PAGE, Some("https://example.org/rivers"))
-            .unwrap();
-        assert!(
-            out.text
-                .starts_with("The Danube is Europe's second-longest river"),
-            "{}",
-            out.text
-        );
-        assert!(
-            out.text.contains("course.\n\nThe Rhine rises"),
-            "paragraphs stay apart: {}",
-            out.text
-        );
-        assert!(
-            out.text
-                .contains("  • Danube: 2,850 km\n  • Rhine: 1,230 km"),
-            "lists keep their items: {}",
-            out.text
-        );
-        for boilerplate in [
-            "Home",
-            "Share on",
-            "By A. Writer",
-            "Budapest",
-            "Great article",
-            "All rights reserved",
-        ] {
-            assert!(
-                !out.text.contains(boilerplate),
-                "{boilerplate:?} leaked: {}",
-                out.text
-            );
+        let out =
+            ArticleExtractor::new(ExtractLimits::default()).extract(PAGE, Some("https://example.org/rivers")).unwrap();
+        assert!(out.text.starts_with("The Danube is Europe's second-longest river"), "{}", out.text);
+        assert!(out.text.contains("course.\n\nThe Rhine rises"), "paragraphs stay apart: {}", out.text);
+        assert!(out.text.contains("  • Danube: 2,850 km\n  • Rhine: 1,230 km"), "lists keep their items: {}", out.text);
+        for boilerplate in ["Home", "Share on", "By A. Writer", "Budapest", "Great article", "All rights reserved"] {
+            assert!(!out.text.contains(boilerplate), "{boilerplate:?} leaked: {}", out.text);
         }
         assert!(!out.fell_back);
         assert_eq!(out.title.as_deref(), Some("Rivers of Europe"));
         assert_eq!(out.language.as_deref(), Some("en"));
         assert_eq!(out.description.as_deref(), Some("About rivers."));
-        assert_eq!(
-            out.canonical_url.as_deref(),
-            Some("https://example.org/rivers")
-        );
+        assert_eq!(out.canonical_url.as_deref(), Some("https://example.org/rivers"));
     }
 
     #[test]
     fn pages_without_an_article_keep_their_text() {
         // Nothing scores as an article and the main-content rules drop the menu: the page text is kept.
         let html = "<html><body><script>var x = 1;</script><ul><li>Login</li><li>Cart</li></ul></body></html>";
-        let out = ArticleExtractor::new(ExtractLimits::default())
-            .extract(html, None)
-            .unwrap();
+        let out = ArticleExtractor::new(ExtractLimits::default()).extract(html, None).unwrap();
         assert_eq!(out.text, "  • Login\n  • Cart");
         assert!(out.fell_back);
     }
@@ -164,16 +131,8 @@ mod tests {
     #[test]
     fn element_limits_bound_the_work() {
         let html = format!("<html><body>{}</body></html>", "<div>x</div>".repeat(500));
-        let limits = ExtractLimits {
-            max_elements: 100,
-            ..ExtractLimits::default()
-        };
-        let err = ArticleExtractor::new(limits)
-            .extract(&html, None)
-            .unwrap_err();
-        assert!(
-            matches!(err, ExtractError::TooManyElements(found, 100) if found > 100),
-            "{err:?}"
-        );
+        let limits = ExtractLimits { max_elements: 100, ..ExtractLimits::default() };
+        let err = ArticleExtractor::new(limits).extract(&html, None).unwrap_err();
+        assert!(matches!(err, ExtractError::TooManyElements(found, 100) if found > 100), "{err:?}");
     }
 }

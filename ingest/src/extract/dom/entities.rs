@@ -7,9 +7,9 @@ use markup5ever::data::NAMED_ENTITIES;
 
 /// Windows-1252 meanings of the C1 code points 0x80–0x9F, which numeric references map through.
 const C1_REPLACEMENTS: [u32; 32] = [
-    0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
-    0x0152, 0x8D, 0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D,
+    0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,
+    0x017E, 0x0178,
 ];
 
 /// Appends `text` to `out` with its character references decoded. In attribute values a named reference
@@ -86,20 +86,14 @@ fn numeric(out: &mut String, bytes: &[u8]) -> Option<usize> {
         Some(b'x' | b'X') => (16, 1),
         _ => (10, 0),
     };
-    let digits = bytes[start..]
-        .iter()
-        .take_while(|&&b| (b as char).is_digit(radix))
-        .count();
+    let digits = bytes[start..].iter().take_while(|&&b| (b as char).is_digit(radix)).count();
     if digits == 0 {
         return None;
     }
     let mut value: u32 = 0;
     for &b in &bytes[start..start + digits] {
         let digit = (b as char).to_digit(radix).unwrap_or(0);
-        value = value
-            .saturating_mul(radix)
-            .saturating_add(digit)
-            .min(0x11_0000);
+        value = value.saturating_mul(radix).saturating_add(digit).min(0x11_0000);
     }
     let mut consumed = start + digits;
     if bytes.get(consumed) == Some(&b';') {
@@ -127,18 +121,9 @@ mod tests {
 
     #[test]
     fn decodes_like_html5() {
-        assert_eq!(
-            decode("a &amp; b &lt;c&gt; &#8217;&#x1F600;", false),
-            "a & b <c> \u{2019}\u{1F600}"
-        );
-        assert_eq!(
-            decode("&copy 2024 &notit; &nbsp", false),
-            "\u{a9} 2024 \u{ac}it; \u{a0}"
-        );
-        assert_eq!(
-            decode("&#150; &#0; &#xD800; &#99999999;", false),
-            "\u{2013} \u{FFFD} \u{FFFD} \u{FFFD}"
-        );
+        assert_eq!(decode("a &amp; b &lt;c&gt; &#8217;&#x1F600;", false), "a & b <c> \u{2019}\u{1F600}");
+        assert_eq!(decode("&copy 2024 &notit; &nbsp", false), "\u{a9} 2024 \u{ac}it; \u{a0}");
+        assert_eq!(decode("&#150; &#0; &#xD800; &#99999999;", false), "\u{2013} \u{FFFD} \u{FFFD} \u{FFFD}");
         assert_eq!(decode("&unknown; & &# &#x;", false), "&unknown; & &# &#x;");
         assert_eq!(decode("?a=1&copy=2&amp;b", true), "?a=1&copy=2&b");
         assert_eq!(decode("&NotEqualTilde;", false), "\u{2242}\u{338}");

@@ -107,10 +107,7 @@ pub struct TreeLimits {
 }
 
 impl TreeLimits {
-    pub const NONE: TreeLimits = TreeLimits {
-        max_elements: usize::MAX,
-        max_depth: usize::MAX,
-    };
+    pub const NONE: TreeLimits = TreeLimits { max_elements: usize::MAX, max_depth: usize::MAX };
 }
 
 /// Which bound a page passed (with the count reached when parsing stopped).
@@ -209,11 +206,7 @@ impl Dom {
 
     /// Every node below `id` in document order (pre-order), `id` excluded.
     pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
-        Descendants {
-            dom: self,
-            root: id,
-            next: self.first_child(id),
-        }
+        Descendants { dom: self, root: id, next: self.first_child(id) }
     }
 
     pub fn element(&self, id: NodeId) -> Option<&Element> {
@@ -243,8 +236,7 @@ impl Dom {
 
     /// Whether `id` is an HTML element with tag `tag`.
     pub fn is(&self, id: NodeId, tag: Tag) -> bool {
-        self.element(id)
-            .is_some_and(|e| e.tag == tag && e.namespace == Namespace::Html)
+        self.element(id).is_some_and(|e| e.tag == tag && e.namespace == Namespace::Html)
     }
 
     pub fn attrs(&self, id: NodeId) -> &[Attr] {
@@ -256,10 +248,7 @@ impl Dom {
 
     /// The value of attribute `name` (lower case).
     pub fn attr(&self, id: NodeId, name: &str) -> Option<&str> {
-        self.attrs(id)
-            .iter()
-            .find(|a| self.span(a.name) == name)
-            .map(|a| self.span(a.value))
+        self.attrs(id).iter().find(|a| self.span(a.name) == name).map(|a| self.span(a.value))
     }
 
     pub fn has_attr(&self, id: NodeId, name: &str) -> bool {
@@ -279,10 +268,7 @@ impl Dom {
         if self.is_text(id) {
             return self.text(id).to_string();
         }
-        self.descendants(id)
-            .filter(|&d| self.is_text(d))
-            .map(|d| self.text(d))
-            .collect()
+        self.descendants(id).filter(|&d| self.is_text(d)).map(|d| self.text(d)).collect()
     }
 
     pub fn span(&self, span: Span) -> &str {
@@ -325,25 +311,13 @@ mod limit_tests {
 
     #[test]
     fn parsing_stops_at_the_limits() {
-        let limits = TreeLimits {
-            max_elements: 1_000,
-            max_depth: 64,
-        };
+        let limits = TreeLimits { max_elements: 1_000, max_depth: 64 };
         let deep = format!("<body>{}x", "<div>".repeat(150_000));
-        assert_eq!(
-            Dom::parse_within(&deep, limits).unwrap_err(),
-            LimitExceeded::Depth(65)
-        );
+        assert_eq!(Dom::parse_within(&deep, limits).unwrap_err(), LimitExceeded::Depth(65));
         let wide = format!("<body>{}", "<p>x</p>".repeat(150_000));
-        assert_eq!(
-            Dom::parse_within(&wide, limits).unwrap_err(),
-            LimitExceeded::Elements(1_001)
-        );
+        assert_eq!(Dom::parse_within(&wide, limits).unwrap_err(), LimitExceeded::Elements(1_001));
         // Misnested formatting elements are reconstructed, and count towards the depth.
         let unclosed = format!("<body>{}text", "<b><i>".repeat(5_000));
-        assert!(matches!(
-            Dom::parse_within(&unclosed, limits),
-            Err(LimitExceeded::Depth(65))
-        ));
+        assert!(matches!(Dom::parse_within(&unclosed, limits), Err(LimitExceeded::Depth(65))));
     }
 }

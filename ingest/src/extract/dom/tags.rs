@@ -89,10 +89,7 @@ impl Tag {
 
     /// The HTML5 "formatting" elements (tracked in the list of active formatting elements).
     pub fn is_formatting(self) -> bool {
-        matches!(
-            self,
-            A | B | Big | Code | Em | Font | I | Nobr | S | Small | Strike | Strong | Tt | U
-        )
+        matches!(self, A | B | Big | Code | Em | Font | I | Nobr | S | Small | Strike | Strong | Tt | U)
     }
 
     /// The HTML5 "special" category (HTML namespace), which stops the generic end-tag search.
@@ -219,10 +216,7 @@ impl Tag {
 
     /// Elements whose end tags are implied (`generate implied end tags`).
     pub fn has_implied_end(self) -> bool {
-        matches!(
-            self,
-            Dd | Dt | Li | Optgroup | OptionEl | P | Rb | Rp | Rt | Rtc
-        )
+        matches!(self, Dd | Dt | Li | Optgroup | OptionEl | P | Rb | Rp | Rt | Rtc)
     }
 
     /// Elements whose content the tokenizer reads as raw text up to the matching end tag (`noscript` is

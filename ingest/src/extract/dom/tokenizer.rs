@@ -118,10 +118,7 @@ impl<'a> Tokenizer<'a> {
 
     /// The attribute `name` of the current tag.
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|a| self.span(a.name) == name)
-            .map(|a| self.span(a.value))
+        self.attrs.iter().find(|a| self.span(a.name) == name).map(|a| self.span(a.value))
     }
 
     pub fn span(&self, (start, end): (u32, u32)) -> &str {
@@ -152,11 +149,7 @@ impl<'a> Tokenizer<'a> {
     /// Text up to the end tag that closes raw text (or the end of input).
     fn raw_text(&mut self) -> Option<TokenKind> {
         let start = self.pos;
-        let end = if self.content == Content::Script {
-            self.script_end(start)
-        } else {
-            self.find_end_tag(start)
-        };
+        let end = if self.content == Content::Script { self.script_end(start) } else { self.find_end_tag(start) };
         self.content = Content::Markup;
         self.pos = end;
         if end == start {
@@ -247,9 +240,7 @@ impl<'a> Tokenizer<'a> {
                 Some(found) => {
                     let lt = at + found;
                     match bytes.get(lt + 1) {
-                        Some(b) if b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?') => {
-                            break lt
-                        }
+                        Some(b) if b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?') => break lt,
                         _ => at = lt + 1,
                     }
                 }
@@ -288,11 +279,7 @@ impl<'a> Tokenizer<'a> {
     /// A start or end tag whose name begins at `at`.
     fn tag(&mut self, at: usize, kind: TokenKind) -> Option<TokenKind> {
         let bytes = self.bytes();
-        let name_end = at
-            + bytes[at..]
-                .iter()
-                .position(|&b| ends_tag_name(b))
-                .unwrap_or(bytes.len() - at);
+        let name_end = at + bytes[at..].iter().position(|&b| ends_tag_name(b)).unwrap_or(bytes.len() - at);
         self.name.clear();
         self.name.push_str(&self.input[at..name_end]);
         self.name.make_ascii_lowercase();
@@ -356,11 +343,8 @@ impl<'a> Tokenizer<'a> {
                     }
                     b'>' => (at, at, at),
                     _ => {
-                        let end = at
-                            + bytes[at..]
-                                .iter()
-                                .position(|&b| is_space(b) || b == b'>')
-                                .unwrap_or(bytes.len() - at);
+                        let end =
+                            at + bytes[at..].iter().position(|&b| is_space(b) || b == b'>').unwrap_or(bytes.len() - at);
                         (at, end, end)
                     }
                 };
@@ -383,12 +367,7 @@ impl<'a> Tokenizer<'a> {
         !self.many_names.insert(raw_name.to_ascii_lowercase())
     }
 
-    fn push_attr(
-        &mut self,
-        name_start: usize,
-        name_end: usize,
-        (value_start, value_end): (usize, usize),
-    ) {
+    fn push_attr(&mut self, name_start: usize, name_end: usize, (value_start, value_end): (usize, usize)) {
         let raw_name = &self.input[name_start..name_end];
         if self.is_duplicate(raw_name) {
             return;
@@ -401,10 +380,7 @@ impl<'a> Tokenizer<'a> {
         let raw_value = &self.input[value_start..value_end];
         decode_into(&mut self.attr_text, raw_value, true);
         let value_to = offset(&self.attr_text);
-        self.attrs.push(RawAttr {
-            name: (name_from, name_to),
-            value: (name_to, value_to),
-        });
+        self.attrs.push(RawAttr { name: (name_from, name_to), value: (name_to, value_to) });
     }
 
     /// `<!` at `at - 2`: a comment, a doctype, a CDATA section or a bogus comment.
@@ -419,8 +395,7 @@ impl<'a> Tokenizer<'a> {
         }
         if self.allow_cdata && rest.starts_with(b"[CDATA[") {
             let start = at + 7;
-            let end =
-                memchr::memmem::find(&bytes[start..], b"]]>").map_or(bytes.len(), |e| start + e);
+            let end = memchr::memmem::find(&bytes[start..], b"]]>").map_or(bytes.len(), |e| start + e);
             self.pos = (end + 3).min(bytes.len());
             self.text.clear();
             self.text.push_str(&self.input[start..end]);
@@ -471,14 +446,8 @@ impl<'a> Tokenizer<'a> {
         self.pos = (end + 1).min(bytes.len());
         let body = &self.input[at..end];
         let body = body.trim_start_matches(|c: char| c.is_ascii_whitespace());
-        let name_len = body
-            .find(|c: char| c.is_ascii_whitespace())
-            .unwrap_or(body.len());
-        self.doctype = Doctype {
-            name: body[..name_len].to_ascii_lowercase(),
-            public_id: None,
-            system_id: None,
-        };
+        let name_len = body.find(|c: char| c.is_ascii_whitespace()).unwrap_or(body.len());
+        self.doctype = Doctype { name: body[..name_len].to_ascii_lowercase(), public_id: None, system_id: None };
         let rest = body[name_len..].trim_start_matches(|c: char| c.is_ascii_whitespace());
         let keyword = rest.get(..6).map(str::to_ascii_lowercase);
         let mut quoted = quoted_strings(rest.get(6..).unwrap_or(""));
@@ -518,20 +487,13 @@ mod tests {
         while let Some(kind) = t.next_token() {
             out.push(match kind {
                 TokenKind::StartTag => {
-                    let attrs: Vec<String> = t
-                        .attrs
-                        .iter()
-                        .map(|a| format!("{}={}", t.span(a.name), t.span(a.value)))
-                        .collect();
+                    let attrs: Vec<String> =
+                        t.attrs.iter().map(|a| format!("{}={}", t.span(a.name), t.span(a.value))).collect();
                     let tag = t.tag;
                     let s = format!(
                         "<{}{}{}>",
                         t.name,
-                        if attrs.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" {}", attrs.join(" "))
-                        },
+                        if attrs.is_empty() { String::new() } else { format!(" {}", attrs.join(" ")) },
                         if t.self_closing { "/" } else { "" }
                     );
                     t.enter_content_of(tag);
@@ -549,22 +511,12 @@ mod tests {
     #[test]
     fn tags_attributes_and_text() {
         assert_eq!(
-            tokens(
-                "<!DOCTYPE html><P CLASS='a b' id=x data-x=\"1&amp;2\" hidden>Tom &amp; Jerry</p>"
-            ),
-            [
-                "<!html>",
-                "<p class=a b id=x data-x=1&2 hidden=>",
-                "Tom & Jerry",
-                "</p>"
-            ]
+            tokens("<!DOCTYPE html><P CLASS='a b' id=x data-x=\"1&amp;2\" hidden>Tom &amp; Jerry</p>"),
+            ["<!html>", "<p class=a b id=x data-x=1&2 hidden=>", "Tom & Jerry", "</p>"]
         );
         assert_eq!(tokens("a < b <3 </> c"), ["a < b <3 ", " c"]);
         assert_eq!(tokens("<br/><img alt=x/>"), ["<br/>", "<img alt=x/>"]);
-        assert_eq!(
-            tokens("<a href=x title=\"unterminated>text"),
-            Vec::<String>::new()
-        );
+        assert_eq!(tokens("<a href=x title=\"unterminated>text"), Vec::<String>::new());
         assert_eq!(tokens("<p a=1 a=2 A=3>"), ["<p a=1>"]);
     }
 
@@ -580,26 +532,12 @@ mod tests {
 
     #[test]
     fn raw_text_comments_and_scripts() {
-        assert_eq!(
-            tokens("<style>p < b { }</style >x"),
-            ["<style>", "p < b { }", "</style>", "x"]
-        );
-        assert_eq!(
-            tokens("<title>A &amp; B</title>"),
-            ["<title>", "A & B", "</title>"]
-        );
-        assert_eq!(
-            tokens("<!-- a -- b -->x<!-->y<!--->z"),
-            ["<!---->", "x", "<!---->", "y", "<!---->", "z"]
-        );
+        assert_eq!(tokens("<style>p < b { }</style >x"), ["<style>", "p < b { }", "</style>", "x"]);
+        assert_eq!(tokens("<title>A &amp; B</title>"), ["<title>", "A & B", "</title>"]);
+        assert_eq!(tokens("<!-- a -- b -->x<!-->y<!--->z"), ["<!---->", "x", "<!---->", "y", "<!---->", "z"]);
         assert_eq!(
             tokens("<script><!-- document.write('<script>x</script>'); --></script>after"),
-            [
-                "<script>",
-                "<!-- document.write('<script>x</script>'); -->",
-                "</script>",
-                "after"
-            ]
+            ["<script>", "<!-- document.write('<script>x</script>'); -->", "</script>", "after"]
         );
         assert_eq!(tokens("<?xml version='1.0'?>t"), ["<!---->", "t"]);
         assert_eq!(tokens("<plaintext><b>x</b>"), ["<plaintext>", "<b>x</b>"]);

@@ -4,9 +4,7 @@
 
 use super::tags::Tag::{self, *};
 use super::tokenizer::{TokenKind, Tokenizer};
-use super::{
-    Attr, Dom, Element, LimitExceeded, Namespace, Node, NodeData, NodeId, Span, TreeLimits, NONE,
-};
+use super::{Attr, Dom, Element, LimitExceeded, Namespace, Node, NodeData, NodeId, Span, TreeLimits, NONE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -106,10 +104,7 @@ pub(super) fn build(html: &str, limits: TreeLimits) -> Result<Dom, LimitExceeded
     };
     while let Some(kind) = b.tok.next_token() {
         let token = match kind {
-            TokenKind::StartTag => Token::Start {
-                tag: b.tok.tag,
-                self_closing: b.tok.self_closing,
-            },
+            TokenKind::StartTag => Token::Start { tag: b.tok.tag, self_closing: b.tok.self_closing },
             TokenKind::EndTag => Token::End { tag: b.tok.tag },
             TokenKind::Text => Token::Text,
             TokenKind::Comment => Token::Comment,
@@ -184,10 +179,7 @@ impl Builder<'_> {
     fn push_string(&mut self, text: &str) -> Span {
         let start = self.dom.strings.len() as u32;
         self.dom.strings.push_str(text);
-        Span {
-            start,
-            end: self.dom.strings.len() as u32,
-        }
+        Span { start, end: self.dom.strings.len() as u32 }
     }
 
     /// A new element from the current tag token.
@@ -201,44 +193,26 @@ impl Builder<'_> {
             self.dom.attrs.push(Attr { name, value });
         }
         let attrs = (first, self.dom.attrs.len() as u32);
-        self.new_node(NodeData::Element(Element {
-            tag,
-            namespace,
-            name,
-            attrs,
-        }))
+        self.new_node(NodeData::Element(Element { tag, namespace, name, attrs }))
     }
 
     fn push_string_owned_name(&mut self) -> Span {
         let start = self.dom.strings.len() as u32;
         self.dom.strings.push_str(&self.tok.name);
-        Span {
-            start,
-            end: self.dom.strings.len() as u32,
-        }
+        Span { start, end: self.dom.strings.len() as u32 }
     }
 
     fn push_string_from_tok(&mut self, (start, end): (u32, u32)) -> Span {
         let from = self.dom.strings.len() as u32;
-        self.dom
-            .strings
-            .push_str(&self.tok.attr_text[start as usize..end as usize]);
-        Span {
-            start: from,
-            end: self.dom.strings.len() as u32,
-        }
+        self.dom.strings.push_str(&self.tok.attr_text[start as usize..end as usize]);
+        Span { start: from, end: self.dom.strings.len() as u32 }
     }
 
     /// An element created by the parser itself (`html`, `head`, `body`, `tbody`, `tr`, `p`, …).
     fn create_implied(&mut self, tag: Tag) -> NodeId {
         let name = self.push_string(tag.name());
         let attrs = (self.dom.attrs.len() as u32, self.dom.attrs.len() as u32);
-        self.new_node(NodeData::Element(Element {
-            tag,
-            namespace: Namespace::Html,
-            name,
-            attrs,
-        }))
+        self.new_node(NodeData::Element(Element { tag, namespace: Namespace::Html, name, attrs }))
     }
 
     /// A copy of an element with the same name and attributes (attributes are immutable, so shared).
@@ -251,14 +225,7 @@ impl Builder<'_> {
     /// walks over the tree do not see it (as in lexbor, which resiliparse walks).
     fn detach_template_contents(&mut self) {
         for node in &mut self.dom.nodes {
-            if matches!(
-                node.data,
-                NodeData::Element(Element {
-                    tag: Template,
-                    namespace: Namespace::Html,
-                    ..
-                })
-            ) {
+            if matches!(node.data, NodeData::Element(Element { tag: Template, namespace: Namespace::Html, .. })) {
                 node.first_child = NONE;
                 node.last_child = NONE;
             }
@@ -266,12 +233,7 @@ impl Builder<'_> {
     }
 
     fn detach(&mut self, id: NodeId) {
-        let Node {
-            parent,
-            prev_sibling: prev,
-            next_sibling: next,
-            ..
-        } = *self.dom.node(id);
+        let Node { parent, prev_sibling: prev, next_sibling: next, .. } = *self.dom.node(id);
         if parent == NONE {
             return;
         }
@@ -294,11 +256,7 @@ impl Builder<'_> {
     /// Inserts `id` into `parent` before `before` (or last when `before` is NONE).
     fn insert_at(&mut self, parent: NodeId, before: NodeId, id: NodeId) {
         self.detach(id);
-        let prev = if before == NONE {
-            self.dom.node(parent).last_child
-        } else {
-            self.dom.node(before).prev_sibling
-        };
+        let prev = if before == NONE { self.dom.node(parent).last_child } else { self.dom.node(before).prev_sibling };
         {
             let node = &mut self.dom.nodes[id as usize];
             node.parent = parent;
@@ -376,33 +334,26 @@ impl Builder<'_> {
         if parent == 0 {
             return; // text is never a child of the document
         }
-        let adjacent = if before == NONE {
-            self.dom.node(parent).last_child
-        } else {
-            self.dom.node(before).prev_sibling
-        };
+        let adjacent =
+            if before == NONE { self.dom.node(parent).last_child } else { self.dom.node(before).prev_sibling };
         if adjacent != NONE {
             let text_span = match self.dom.node(adjacent).data {
-                NodeData::Text(span) if span.end as usize == self.dom.strings.len() || span.end - span.start <= MAX_COPIED_TEXT => Some(span),
+                NodeData::Text(span)
+                    if span.end as usize == self.dom.strings.len() || span.end - span.start <= MAX_COPIED_TEXT =>
+                {
+                    Some(span)
+                }
                 _ => None,
             };
             if let Some(span) = text_span {
                 let merged = if span.end as usize == self.dom.strings.len() {
                     self.dom.strings.push_str(text);
-                    Span {
-                        start: span.start,
-                        end: self.dom.strings.len() as u32,
-                    }
+                    Span { start: span.start, end: self.dom.strings.len() as u32 }
                 } else {
                     let start = self.dom.strings.len();
-                    self.dom
-                        .strings
-                        .extend_from_within(span.start as usize..span.end as usize);
+                    self.dom.strings.extend_from_within(span.start as usize..span.end as usize);
                     self.dom.strings.push_str(text);
-                    Span {
-                        start: start as u32,
-                        end: self.dom.strings.len() as u32,
-                    }
+                    Span { start: start as u32, end: self.dom.strings.len() as u32 }
                 };
                 self.dom.nodes[adjacent as usize].data = NodeData::Text(merged);
                 return;
@@ -464,23 +415,17 @@ impl Builder<'_> {
                 Scope::Select => !matches!(tag, Optgroup | OptionEl),
                 Scope::Table => matches!(tag, Html | Table | Template),
                 _ => {
-                    matches!(
-                        tag,
-                        Applet | Caption | Html | Table | Td | Th | Marquee | Object | Template
-                    ) || (scope == Scope::ListItem && matches!(tag, Ol | Ul))
+                    matches!(tag, Applet | Caption | Html | Table | Td | Th | Marquee | Object | Template)
+                        || (scope == Scope::ListItem && matches!(tag, Ol | Ul))
                         || (scope == Scope::Button && tag == Button)
                 }
             },
             Namespace::MathMl => {
-                scope != Scope::Select
-                    && scope != Scope::Table
-                    && matches!(tag, Mi | Mo | Mn | Ms | Mtext)
+                scope != Scope::Select && scope != Scope::Table && matches!(tag, Mi | Mo | Mn | Ms | Mtext)
                     || self.is_annotation_xml(id) && scope != Scope::Select && scope != Scope::Table
             }
             Namespace::Svg => {
-                scope != Scope::Select
-                    && scope != Scope::Table
-                    && matches!(tag, ForeignObject | Desc | Title)
+                scope != Scope::Select && scope != Scope::Table && matches!(tag, ForeignObject | Desc | Title)
             }
         }
     }
@@ -521,10 +466,7 @@ impl Builder<'_> {
     fn generate_implied_end_tags(&mut self, except: Option<Tag>) {
         while let Some(&id) = self.stack.last() {
             let tag = self.tag(id);
-            if !tag.has_implied_end()
-                || self.namespace(id) != Namespace::Html
-                || Some(tag) == except
-            {
+            if !tag.has_implied_end() || self.namespace(id) != Namespace::Html || Some(tag) == except {
                 break;
             }
             self.pop();
@@ -569,8 +511,7 @@ impl Builder<'_> {
         xa.len() == xb.len()
             && xa.iter().all(|x| {
                 xb.iter().any(|y| {
-                    self.dom.span(x.name) == self.dom.span(y.name)
-                        && self.dom.span(x.value) == self.dom.span(y.value)
+                    self.dom.span(x.name) == self.dom.span(y.name) && self.dom.span(x.value) == self.dom.span(y.value)
                 })
             })
     }
@@ -646,10 +587,8 @@ impl Builder<'_> {
             if !self.node_in_scope(formatting) {
                 return true;
             }
-            let furthest = self.stack[stack_at + 1..]
-                .iter()
-                .position(|&n| self.is_special(n))
-                .map(|i| stack_at + 1 + i);
+            let furthest =
+                self.stack[stack_at + 1..].iter().position(|&n| self.is_special(n)).map(|i| stack_at + 1 + i);
             let Some(furthest_at) = furthest else {
                 while let Some(id) = self.pop() {
                     if id == formatting {
@@ -711,14 +650,9 @@ impl Builder<'_> {
                     bookmark -= 1;
                 }
             }
-            self.active
-                .insert(bookmark.min(self.active.len()), Active::Element(copy));
+            self.active.insert(bookmark.min(self.active.len()), Active::Element(copy));
             self.remove_from_stack(formatting);
-            let furthest_at = self
-                .stack
-                .iter()
-                .rposition(|&n| n == furthest_block)
-                .unwrap_or(self.stack.len() - 1);
+            let furthest_at = self.stack.iter().rposition(|&n| n == furthest_block).unwrap_or(self.stack.len() - 1);
             self.stack.insert(furthest_at + 1, copy);
             self.open[copy as usize] = true;
         }
@@ -740,11 +674,7 @@ impl Builder<'_> {
             let mode = match self.tag(id) {
                 Select => {
                     let in_table = self.stack[..i].iter().any(|&n| self.is(n, Table));
-                    Some(if in_table {
-                        Mode::InSelectInTable
-                    } else {
-                        Mode::InSelect
-                    })
+                    Some(if in_table { Mode::InSelectInTable } else { Mode::InSelect })
                 }
                 Td | Th if !last => Some(Mode::InCell),
                 Tr => Some(Mode::InRow),
@@ -756,11 +686,7 @@ impl Builder<'_> {
                 Head if !last => Some(Mode::InHead),
                 Body => Some(Mode::InBody),
                 Frameset => Some(Mode::InFrameset),
-                Html => Some(if self.head.is_none() {
-                    Mode::BeforeHead
-                } else {
-                    Mode::AfterHead
-                }),
+                Html => Some(if self.head.is_none() { Mode::BeforeHead } else { Mode::AfterHead }),
                 _ if last => Some(Mode::InBody),
                 _ => None,
             };
@@ -805,14 +731,11 @@ impl Builder<'_> {
             return false;
         }
         let tag = self.tag(node);
-        let text_integration =
-            namespace == Namespace::MathMl && matches!(tag, Mi | Mo | Mn | Ms | Mtext);
-        let html_integration = namespace == Namespace::Svg
-            && matches!(tag, ForeignObject | Desc | Title)
+        let text_integration = namespace == Namespace::MathMl && matches!(tag, Mi | Mo | Mn | Ms | Mtext);
+        let html_integration = namespace == Namespace::Svg && matches!(tag, ForeignObject | Desc | Title)
             || self.is_annotation_xml(node)
                 && self.dom.attr(node, "encoding").is_some_and(|e| {
-                    e.eq_ignore_ascii_case("text/html")
-                        || e.eq_ignore_ascii_case("application/xhtml+xml")
+                    e.eq_ignore_ascii_case("text/html") || e.eq_ignore_ascii_case("application/xhtml+xml")
                 });
         match token {
             Token::Start { tag: start, .. } => {
@@ -1026,15 +949,10 @@ impl Builder<'_> {
                 self.mode = Mode::InHead;
             }
             Token::Text if !self.insert_leading_whitespace() => {}
-            Token::Comment
-            | Token::Start {
-                tag: Basefont | Bgsound | Link | Meta | Noframes | Style,
-                ..
-            } => self.in_head(token),
-            Token::Start {
-                tag: Head | Noscript,
-                ..
-            } => {}
+            Token::Comment | Token::Start { tag: Basefont | Bgsound | Link | Meta | Noframes | Style, .. } => {
+                self.in_head(token)
+            }
+            Token::Start { tag: Head | Noscript, .. } => {}
             Token::End { tag } if tag != Br => {}
             _ => {
                 self.pop();
@@ -1060,9 +978,7 @@ impl Builder<'_> {
                 self.mode = Mode::InFrameset;
             }
             Token::Start {
-                tag:
-                    Base | Basefont | Bgsound | Link | Meta | Noframes | Script | Style | Template
-                    | Title,
+                tag: Base | Basefont | Bgsound | Link | Meta | Noframes | Script | Style | Template | Title,
                 ..
             } => {
                 let Some(head) = self.head else { return };
@@ -1106,19 +1022,13 @@ impl Builder<'_> {
             return;
         }
         let missing: Vec<usize> = (0..self.tok.attrs.len())
-            .filter(|&i| {
-                self.dom
-                    .attr(target, self.tok.span(self.tok.attrs[i].name))
-                    .is_none()
-            })
+            .filter(|&i| self.dom.attr(target, self.tok.span(self.tok.attrs[i].name)).is_none())
             .collect();
         if missing.is_empty() {
             return;
         }
         let first = self.dom.attrs.len() as u32;
-        self.dom
-            .attrs
-            .extend_from_within(element.attrs.0 as usize..element.attrs.1 as usize);
+        self.dom.attrs.extend_from_within(element.attrs.0 as usize..element.attrs.1 as usize);
         for i in missing {
             let raw = self.tok.attrs[i];
             let name = self.push_string_from_tok(raw.name);
@@ -1139,8 +1049,7 @@ impl Builder<'_> {
                     self.merge_attributes(html);
                 }
             }
-            Base | Basefont | Bgsound | Link | Meta | Noframes | Script | Style | Template
-            | Title => {
+            Base | Basefont | Bgsound | Link | Meta | Noframes | Script | Style | Template | Title => {
                 self.head_element(token);
             }
             Body => {
@@ -1155,9 +1064,7 @@ impl Builder<'_> {
             }
             H1 | H2 | H3 | H4 | H5 | H6 => {
                 self.close_p_in_button_scope();
-                if self.tag(self.current()).is_heading()
-                    && self.namespace(self.current()) == Namespace::Html
-                {
+                if self.tag(self.current()).is_heading() && self.namespace(self.current()) == Namespace::Html {
                     self.pop();
                 }
                 self.insert_element(tag);
@@ -1276,11 +1183,7 @@ impl Builder<'_> {
                 self.insert_element(tag);
                 self.mode = if matches!(
                     self.mode,
-                    Mode::InTable
-                        | Mode::InCaption
-                        | Mode::InTableBody
-                        | Mode::InRow
-                        | Mode::InCell
+                    Mode::InTable | Mode::InCaption | Mode::InTableBody | Mode::InRow | Mode::InCell
                 ) {
                     Mode::InSelectInTable
                 } else {
@@ -1295,23 +1198,12 @@ impl Builder<'_> {
                 self.insert_element(tag);
             }
             Rb | Rtc | Rp | Rt => {
-                self.generate_implied_end_tags(if matches!(tag, Rp | Rt) {
-                    Some(Rtc)
-                } else {
-                    None
-                });
+                self.generate_implied_end_tags(if matches!(tag, Rp | Rt) { Some(Rtc) } else { None });
                 self.insert_element(tag);
             }
             Math | Svg => {
                 self.reconstruct_active_formatting();
-                self.insert_foreign(
-                    tag,
-                    if tag == Math {
-                        Namespace::MathMl
-                    } else {
-                        Namespace::Svg
-                    },
-                );
+                self.insert_foreign(tag, if tag == Math { Namespace::MathMl } else { Namespace::Svg });
                 if self_closing {
                     self.pop();
                 }
@@ -1349,9 +1241,9 @@ impl Builder<'_> {
                     self.mode = Mode::AfterBody;
                 }
             }
-            Address | Article | Aside | Blockquote | Button | Center | Details | Dialog | Dir
-            | Div | Dl | Fieldset | Figcaption | Figure | Footer | Header | Hgroup | Listing
-            | Main | Menu | Nav | Ol | Pre | Search | Section | Summary | Ul => {
+            Address | Article | Aside | Blockquote | Button | Center | Details | Dialog | Dir | Div | Dl | Fieldset
+            | Figcaption | Figure | Footer | Header | Hgroup | Listing | Main | Menu | Nav | Ol | Pre | Search
+            | Section | Summary | Ul => {
                 if self.in_scope(tag, Scope::Default) {
                     self.generate_implied_end_tags(None);
                     self.pop_until(tag);
@@ -1438,9 +1330,7 @@ impl Builder<'_> {
 
     fn clear_stack_to(&mut self, context: &[Tag]) {
         while let Some(&id) = self.stack.last() {
-            if (context.contains(&self.tag(id)) && self.namespace(id) == Namespace::Html)
-                || self.stack.len() == 1
-            {
+            if (context.contains(&self.tag(id)) && self.namespace(id) == Namespace::Html) || self.stack.len() == 1 {
                 break;
             }
             self.pop();
@@ -1448,8 +1338,7 @@ impl Builder<'_> {
     }
 
     fn in_table(&mut self, token: Token) {
-        let current_is_table =
-            matches!(self.tag(self.current()), Table | Tbody | Tfoot | Thead | Tr);
+        let current_is_table = matches!(self.tag(self.current()), Table | Tbody | Tfoot | Thead | Tr);
         match token {
             Token::Text if current_is_table => {
                 if self.pending_text().chars().all(is_whitespace) {
@@ -1479,17 +1368,12 @@ impl Builder<'_> {
                 self.mode = Mode::InColumnGroup;
                 self.dispatch(token);
             }
-            Token::Start {
-                tag: tag @ (Tbody | Tfoot | Thead),
-                ..
-            } => {
+            Token::Start { tag: tag @ (Tbody | Tfoot | Thead), .. } => {
                 self.clear_stack_to(&[Table, Template, Html]);
                 self.insert_element(tag);
                 self.mode = Mode::InTableBody;
             }
-            Token::Start {
-                tag: Td | Th | Tr, ..
-            } => {
+            Token::Start { tag: Td | Th | Tr, .. } => {
                 self.clear_stack_to(&[Table, Template, Html]);
                 self.insert_implied(Tbody);
                 self.mode = Mode::InTableBody;
@@ -1508,21 +1392,13 @@ impl Builder<'_> {
                     self.reset_insertion_mode();
                 }
             }
-            Token::End {
-                tag: Body | Caption | Col | Colgroup | Html | Tbody | Td | Tfoot | Th | Thead | Tr,
-            } => {}
-            Token::Start {
-                tag: Style | Script | Template,
-                ..
-            } => {
+            Token::End { tag: Body | Caption | Col | Colgroup | Html | Tbody | Td | Tfoot | Th | Thead | Tr } => {}
+            Token::Start { tag: Style | Script | Template, .. } => {
                 self.head_element(token);
             }
             Token::End { tag: Template } => self.end_template(),
             Token::Start { tag: Input, .. }
-                if self
-                    .tok
-                    .attr("type")
-                    .is_some_and(|t| t.eq_ignore_ascii_case("hidden")) =>
+                if self.tok.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")) =>
             {
                 self.insert_element(Input);
                 self.pop();
@@ -1545,12 +1421,8 @@ impl Builder<'_> {
     fn in_caption(&mut self, token: Token) {
         let closes = matches!(
             token,
-            Token::End {
-                tag: Caption | Table
-            } | Token::Start {
-                tag: Caption | Col | Colgroup | Tbody | Td | Tfoot | Th | Thead | Tr,
-                ..
-            }
+            Token::End { tag: Caption | Table }
+                | Token::Start { tag: Caption | Col | Colgroup | Tbody | Td | Tfoot | Th | Thead | Tr, .. }
         );
         if closes {
             if !self.in_scope(Caption, Scope::Table) {
@@ -1566,9 +1438,7 @@ impl Builder<'_> {
             return;
         }
         match token {
-            Token::End {
-                tag: Body | Col | Colgroup | Html | Tbody | Td | Tfoot | Th | Thead | Tr,
-            } => {}
+            Token::End { tag: Body | Col | Colgroup | Html | Tbody | Td | Tfoot | Th | Thead | Tr } => {}
             _ => self.in_body(token),
         }
     }
@@ -1590,9 +1460,7 @@ impl Builder<'_> {
                 }
             }
             Token::End { tag: Col } => {}
-            Token::Start { tag: Template, .. } | Token::End { tag: Template } => {
-                self.in_head(token)
-            }
+            Token::Start { tag: Template, .. } | Token::End { tag: Template } => self.in_head(token),
             _ => {
                 if self.is(self.current(), Colgroup) {
                     self.pop();
@@ -1617,20 +1485,14 @@ impl Builder<'_> {
                 self.mode = Mode::InRow;
                 self.dispatch(token);
             }
-            Token::End {
-                tag: tag @ (Tbody | Tfoot | Thead),
-            } => {
+            Token::End { tag: tag @ (Tbody | Tfoot | Thead) } => {
                 if self.in_scope(tag, Scope::Table) {
                     self.clear_stack_to(&CONTEXT);
                     self.pop();
                     self.mode = Mode::InTable;
                 }
             }
-            Token::Start {
-                tag: Caption | Col | Colgroup | Tbody | Tfoot | Thead,
-                ..
-            }
-            | Token::End { tag: Table } => {
+            Token::Start { tag: Caption | Col | Colgroup | Tbody | Tfoot | Thead, .. } | Token::End { tag: Table } => {
                 if self.in_scope_any(&[Tbody, Thead, Tfoot], Scope::Table) {
                     self.clear_stack_to(&CONTEXT);
                     self.pop();
@@ -1638,9 +1500,7 @@ impl Builder<'_> {
                     self.dispatch(token);
                 }
             }
-            Token::End {
-                tag: Body | Caption | Col | Colgroup | Html | Td | Th | Tr,
-            } => {}
+            Token::End { tag: Body | Caption | Col | Colgroup | Html | Td | Th | Tr } => {}
             _ => self.in_table(token),
         }
     }
@@ -1648,10 +1508,7 @@ impl Builder<'_> {
     fn in_row(&mut self, token: Token) {
         const CONTEXT: [Tag; 3] = [Tr, Template, Html];
         match token {
-            Token::Start {
-                tag: tag @ (Th | Td),
-                ..
-            } => {
+            Token::Start { tag: tag @ (Th | Td), .. } => {
                 self.clear_stack_to(&CONTEXT);
                 self.insert_element(tag);
                 self.mode = Mode::InCell;
@@ -1664,10 +1521,7 @@ impl Builder<'_> {
                     self.mode = Mode::InTableBody;
                 }
             }
-            Token::Start {
-                tag: Caption | Col | Colgroup | Tbody | Tfoot | Thead | Tr,
-                ..
-            }
+            Token::Start { tag: Caption | Col | Colgroup | Tbody | Tfoot | Thead | Tr, .. }
             | Token::End { tag: Table } => {
                 if self.in_scope(Tr, Scope::Table) {
                     self.clear_stack_to(&CONTEXT);
@@ -1676,9 +1530,7 @@ impl Builder<'_> {
                     self.dispatch(token);
                 }
             }
-            Token::End {
-                tag: tag @ (Tbody | Tfoot | Thead),
-            } => {
+            Token::End { tag: tag @ (Tbody | Tfoot | Thead) } => {
                 if self.in_scope(tag, Scope::Table) && self.in_scope(Tr, Scope::Table) {
                     self.clear_stack_to(&CONTEXT);
                     self.pop();
@@ -1686,9 +1538,7 @@ impl Builder<'_> {
                     self.dispatch(token);
                 }
             }
-            Token::End {
-                tag: Body | Caption | Col | Colgroup | Html | Td | Th,
-            } => {}
+            Token::End { tag: Body | Caption | Col | Colgroup | Html | Td | Th } => {}
             _ => self.in_table(token),
         }
     }
@@ -1702,28 +1552,19 @@ impl Builder<'_> {
 
     fn in_cell(&mut self, token: Token) {
         match token {
-            Token::End {
-                tag: tag @ (Td | Th),
-            } => {
+            Token::End { tag: tag @ (Td | Th) } => {
                 if self.in_scope(tag, Scope::Table) {
                     self.close_cell();
                 }
             }
-            Token::Start {
-                tag: Caption | Col | Colgroup | Tbody | Td | Tfoot | Th | Thead | Tr,
-                ..
-            } => {
+            Token::Start { tag: Caption | Col | Colgroup | Tbody | Td | Tfoot | Th | Thead | Tr, .. } => {
                 if self.in_scope_any(&[Td, Th], Scope::Table) {
                     self.close_cell();
                     self.dispatch(token);
                 }
             }
-            Token::End {
-                tag: Body | Caption | Col | Colgroup | Html,
-            } => {}
-            Token::End {
-                tag: tag @ (Table | Tbody | Tfoot | Thead | Tr),
-            } => {
+            Token::End { tag: Body | Caption | Col | Colgroup | Html } => {}
+            Token::End { tag: tag @ (Table | Tbody | Tfoot | Thead | Tr) } => {
                 if self.in_scope(tag, Scope::Table) {
                     self.close_cell();
                     self.dispatch(token);
@@ -1766,8 +1607,7 @@ impl Builder<'_> {
             }
             Token::End { tag: Optgroup } => {
                 let below = self.stack.len().checked_sub(2).map(|i| self.stack[i]);
-                if self.is(self.current(), OptionEl) && below.is_some_and(|b| self.is(b, Optgroup))
-                {
+                if self.is(self.current(), OptionEl) && below.is_some_and(|b| self.is(b, Optgroup)) {
                     self.pop();
                 }
                 if self.is(self.current(), Optgroup) {
@@ -1785,21 +1625,14 @@ impl Builder<'_> {
                     self.reset_insertion_mode();
                 }
             }
-            Token::Start {
-                tag: Input | Keygen | Textarea,
-                ..
-            } => {
+            Token::Start { tag: Input | Keygen | Textarea, .. } => {
                 if self.in_scope(Select, Scope::Select) {
                     self.pop_until(Select);
                     self.reset_insertion_mode();
                     self.dispatch(token);
                 }
             }
-            Token::Start {
-                tag: Script | Template,
-                ..
-            }
-            | Token::End { tag: Template } => self.in_head(token),
+            Token::Start { tag: Script | Template, .. } | Token::End { tag: Template } => self.in_head(token),
             _ => {}
         }
     }
@@ -1827,9 +1660,7 @@ impl Builder<'_> {
         match token {
             Token::Comment | Token::Doctype => {}
             Token::End { tag: Html } => {}
-            Token::Text if !self.pending_text().chars().any(|c| !is_whitespace(c)) => {
-                self.in_body(token)
-            }
+            Token::Text if !self.pending_text().chars().any(|c| !is_whitespace(c)) => self.in_body(token),
             _ => {
                 self.mode = Mode::InBody;
                 self.dispatch(token);
@@ -1866,53 +1697,49 @@ impl Builder<'_> {
             Token::Comment => self.insert_comment(),
             Token::Doctype | Token::Eof => {}
             Token::Start { tag, self_closing } => {
-                let breaks_out =
-                    matches!(
-                        tag,
-                        B | Big
-                            | Blockquote
-                            | Body
-                            | Br
-                            | Center
-                            | Code
-                            | Dd
-                            | Div
-                            | Dl
-                            | Dt
-                            | Em
-                            | Embed
-                            | H1
-                            | H2
-                            | H3
-                            | H4
-                            | H5
-                            | H6
-                            | Head
-                            | Hr
-                            | I
-                            | Img
-                            | Li
-                            | Listing
-                            | Menu
-                            | Meta
-                            | Nobr
-                            | Ol
-                            | P
-                            | Pre
-                            | S
-                            | Small
-                            | Span
-                            | Strong
-                            | Strike
-                            | Table
-                            | Tt
-                            | U
-                            | Ul
-                    ) || matches!(self.tok.name.as_str(), "ruby" | "sub" | "sup" | "var")
-                        || (tag == Font
-                            && ["color", "face", "size"]
-                                .iter()
-                                .any(|a| self.tok.attr(a).is_some()));
+                let breaks_out = matches!(
+                    tag,
+                    B | Big
+                        | Blockquote
+                        | Body
+                        | Br
+                        | Center
+                        | Code
+                        | Dd
+                        | Div
+                        | Dl
+                        | Dt
+                        | Em
+                        | Embed
+                        | H1
+                        | H2
+                        | H3
+                        | H4
+                        | H5
+                        | H6
+                        | Head
+                        | Hr
+                        | I
+                        | Img
+                        | Li
+                        | Listing
+                        | Menu
+                        | Meta
+                        | Nobr
+                        | Ol
+                        | P
+                        | Pre
+                        | S
+                        | Small
+                        | Span
+                        | Strong
+                        | Strike
+                        | Table
+                        | Tt
+                        | U
+                        | Ul
+                ) || matches!(self.tok.name.as_str(), "ruby" | "sub" | "sup" | "var")
+                    || (tag == Font && ["color", "face", "size"].iter().any(|a| self.tok.attr(a).is_some()));
                 if breaks_out {
                     while let Some(&id) = self.stack.last() {
                         if self.namespace(id) == Namespace::Html
@@ -1953,9 +1780,7 @@ impl Builder<'_> {
     fn is_html_integration_point(&self, id: NodeId) -> bool {
         let tag = self.tag(id);
         match self.namespace(id) {
-            Namespace::MathMl => {
-                matches!(tag, Mi | Mo | Mn | Ms | Mtext) || self.is_annotation_xml(id)
-            }
+            Namespace::MathMl => matches!(tag, Mi | Mo | Mn | Ms | Mtext) || self.is_annotation_xml(id),
             Namespace::Svg => matches!(tag, ForeignObject | Desc | Title),
             Namespace::Html => false,
         }
@@ -1968,16 +1793,8 @@ fn doctype_is_quirks(doctype: &super::tokenizer::Doctype) -> bool {
     if doctype.name != "html" {
         return true;
     }
-    let public = doctype
-        .public_id
-        .as_deref()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let system = doctype
-        .system_id
-        .as_deref()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let public = doctype.public_id.as_deref().unwrap_or("").to_ascii_lowercase();
+    let system = doctype.system_id.as_deref().unwrap_or("").to_ascii_lowercase();
     if system == "http://www.ibm.com/data/dtd/v11/ibmxhtml1-transitional.dtd"
         || matches!(
             public.as_str(),
@@ -2009,11 +1826,7 @@ fn doctype_is_quirks(doctype: &super::tokenizer::Doctype) -> bool {
         "-//w3o//dtd w3 html 3.0//",
         "-//w3c//dtd html 3.2",
     ];
-    if QUIRKY_PREFIXES
-        .iter()
-        .chain(QUIRKY_W3C.iter())
-        .any(|p| public.starts_with(p))
-    {
+    if QUIRKY_PREFIXES.iter().chain(QUIRKY_W3C.iter()).any(|p| public.starts_with(p)) {
         return true;
     }
     doctype.system_id.is_none()

@@ -65,14 +65,7 @@ pub(crate) struct ExtractNode {
 }
 
 /// Adds one traversal event to `nodes`.
-pub(crate) fn collect(
-    nodes: &mut Vec<ExtractNode>,
-    dom: &Dom,
-    node: NodeId,
-    tag: Tag,
-    depth: usize,
-    end: bool,
-) {
+pub(crate) fn collect(nodes: &mut Vec<ExtractNode>, dom: &Dom, node: NodeId, tag: Tag, depth: usize, end: bool) {
     let block = is_block(tag);
     let starts_run = match nodes.last() {
         None => true,
@@ -81,23 +74,10 @@ pub(crate) fn collect(
     if starts_run {
         let mut pre_depth = nodes.last().map_or(0, |n| n.pre_depth);
         if tag == Tag::Pre {
-            pre_depth = if end {
-                pre_depth.saturating_sub(1)
-            } else {
-                pre_depth + 1
-            };
+            pre_depth = if end { pre_depth.saturating_sub(1) } else { pre_depth + 1 };
         }
         let big_block = matches!(tag, Tag::P | Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4);
-        nodes.push(ExtractNode {
-            tag,
-            depth,
-            pre_depth,
-            collapse_margins: true,
-            block,
-            big_block,
-            end,
-            text: None,
-        });
+        nodes.push(ExtractNode { tag, depth, pre_depth, collapse_margins: true, block, big_block, end, text: None });
     }
     let Some(current) = nodes.last_mut() else {
         return;

@@ -61,27 +61,13 @@ patterns! {
 
 /// One regex matching where any of `parts` matches (one scan of the haystack instead of one per part).
 fn any_of(parts: &[&Regex]) -> Regex {
-    let alternation: Vec<String> = parts
-        .iter()
-        .map(|re| format!("(?:{})", re.as_str()))
-        .collect();
+    let alternation: Vec<String> = parts.iter().map(|re| format!("(?:{})", re.as_str())).collect();
     pattern(&alternation.join("|"), true)
 }
 
 static LOGO_OR_ADS: LazyLock<Regex> = LazyLock::new(|| any_of(&[&LOGO, &ADS]));
-static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
-    any_of(&[
-        &HEADER,
-        &FOOTER,
-        &NAV,
-        &RECOMMENDED,
-        &SEARCH,
-        &SIDEBAR,
-        &MODAL,
-        &GALLERY,
-        &PRINT,
-    ])
-});
+static BOILERPLATE: LazyLock<Regex> =
+    LazyLock::new(|| any_of(&[&HEADER, &FOOTER, &NAV, &RECOMMENDED, &SEARCH, &SIDEBAR, &MODAL, &GALLERY, &PRINT]));
 
 /// Whether an inline `style` hides its element (`display: none`, `visibility: hidden`).
 pub(crate) fn style_hides(style: &str) -> bool {
@@ -144,14 +130,10 @@ pub(crate) fn candidate_root(dom: &Dom, body: NodeId) -> Option<NodeId> {
     for element in dom.descendants(body).filter(|&n| dom.is_element(n)) {
         let class = attr(dom, element, "class");
         // Every candidate class is 11 or 12 bytes long: most class lists have no such token.
-        if class
-            .split_ascii_whitespace()
-            .any(|c| matches!(c.len(), 11 | 12))
-        {
+        if class.split_ascii_whitespace().any(|c| matches!(c.len(), 11 | 12)) {
             for (i, candidate) in CANDIDATE_CLASSES.iter().enumerate() {
                 // Class selectors ignore ASCII case in quirks mode (CSS Selectors §6.6).
-                let is =
-                    |c: &str| c == *candidate || (dom.quirks && c.eq_ignore_ascii_case(candidate));
+                let is = |c: &str| c == *candidate || (dom.quirks && c.eq_ignore_ascii_case(candidate));
                 if class.split_ascii_whitespace().any(is) {
                     matches[i].0 += 1;
                     matches[i].1.get_or_insert(element);
@@ -214,20 +196,13 @@ fn collapsed_text_len(dom: &Dom, node: NodeId, cap: usize) -> usize {
 /// Whether links make up more than `ratio` of the element's text (texts longer than `max_length` bytes,
 /// when it is non-zero, and empty texts are never link clusters).
 fn link_cluster(dom: &Dom, node: NodeId, ratio: f64, max_length: usize) -> bool {
-    let cap = if max_length > 0 {
-        max_length
-    } else {
-        usize::MAX
-    };
+    let cap = if max_length > 0 { max_length } else { usize::MAX };
     let text_len = collapsed_text_len(dom, node, cap);
     if text_len > cap || text_len == 0 || !dom.is_element(node) {
         return false;
     }
-    let links: usize = dom
-        .descendants(node)
-        .filter(|&d| dom.tag(d) == Tag::A)
-        .map(|a| collapsed_text_len(dom, a, usize::MAX))
-        .sum();
+    let links: usize =
+        dom.descendants(node).filter(|&d| dom.tag(d) == Tag::A).map(|a| collapsed_text_len(dom, a, usize::MAX)).sum();
     links > 0 && links as f64 / text_len as f64 > ratio
 }
 
@@ -259,13 +234,7 @@ fn is_icon_glyph(text: &str) -> bool {
 }
 
 /// Whether `node` (at `depth` below `<body>`) belongs to the main content.
-pub(crate) fn is_main_content(
-    dom: &Dom,
-    node: NodeId,
-    tag: Tag,
-    depth: usize,
-    drop_shallow_lists: bool,
-) -> bool {
+pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, drop_shallow_lists: bool) -> bool {
     if dom.is_text(node) {
         let text = trimmed(dom.text(node));
         return text != "¶" && !is_icon_glyph(text);
@@ -275,26 +244,16 @@ pub(crate) fn is_main_content(
     }
     match tag {
         Tag::Body | Tag::Main | Tag::H1 => return true,
-        Tag::Footer => {
-            return depth >= 3 && !link_cluster(dom, node, 0.2, 0) && footer_is_followed(dom, node)
-        }
-        Tag::Ul if (drop_shallow_lists && depth < 4) || link_cluster(dom, node, 0.2, 0) => {
-            return false
-        }
+        Tag::Footer => return depth >= 3 && !link_cluster(dom, node, 0.2, 0) && footer_is_followed(dom, node),
+        Tag::Ul if (drop_shallow_lists && depth < 4) || link_cluster(dom, node, 0.2, 0) => return false,
         Tag::Article if depth > 2 && link_cluster(dom, node, 0.2, 500) => return false,
         Tag::Nav | Tag::Aside | Tag::Audio | Tag::Video | Tag::Time => return false,
         _ => {}
     }
     let attr = |name: &str| attr(dom, node, name);
     if dom.has_attr(node, "hidden")
-        || matches!(
-            trimmed(attr("rel")),
-            "author" | "icon" | "search" | "prev" | "next" | "tag"
-        )
-        || matches!(
-            trimmed(attr("itemprop")),
-            "datePublished" | "author" | "url"
-        )
+        || matches!(trimmed(attr("rel")), "author" | "icon" | "search" | "prev" | "next" | "tag")
+        || matches!(trimmed(attr("itemprop")), "datePublished" | "author" | "url")
         || trimmed(attr("aria-hidden")) == "true"
         || trimmed(attr("aria-expanded")) == "false"
     {
@@ -317,9 +276,7 @@ pub(crate) fn is_main_content(
         return false;
     }
     if matches(&combined, &LOGO_OR_ADS)
-        || ["data-ad", "data-advertisement", "data-text-ad"]
-            .iter()
-            .any(|a| dom.has_attr(node, a))
+        || ["data-ad", "data-advertisement", "data-text-ad"].iter().any(|a| dom.has_attr(node, a))
         || matches(class, &OTHER_JUNK)
     {
         return false;

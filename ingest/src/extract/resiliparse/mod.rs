@@ -37,18 +37,7 @@ fn is_skipped_tag(tag: Tag) -> bool {
     use Tag::*;
     matches!(
         tag,
-        Script
-            | Style
-            | Iframe
-            | Frame
-            | Template
-            | Noscript
-            | Textarea
-            | Input
-            | Button
-            | Select
-            | OptionEl
-            | Label
+        Script | Style | Iframe | Frame | Template | Noscript | Textarea | Input | Button | Select | OptionEl | Label
     )
 }
 
@@ -63,11 +52,7 @@ pub struct ResiliparseExtractor {
 impl ResiliparseExtractor {
     /// `main_content` as in resiliparse (DCLM used `true`).
     pub fn new(limits: ExtractLimits, main_content: bool) -> Self {
-        ResiliparseExtractor {
-            limits,
-            main_content,
-            drop_shallow_lists: true,
-        }
+        ResiliparseExtractor { limits, main_content, drop_shallow_lists: true }
     }
 
     /// The walker for text already known to be the article: shallow lists are content.
@@ -97,41 +82,25 @@ impl ResiliparseExtractor {
         let Some(body) = dom.body() else {
             return String::new();
         };
-        let root = if self.main_content {
-            main_content::candidate_root(dom, body).unwrap_or(body)
-        } else {
-            body
-        };
+        let root = if self.main_content { main_content::candidate_root(dom, body).unwrap_or(body) } else { body };
         self.text_of_subtrees(dom, &[root], &|_| false)
     }
 
     /// The text of the subtrees at `roots` (in order), each walked with the main-content rules as if the
     /// walk had started at `<body>`.
-    pub(crate) fn text_of_subtrees(
-        &self,
-        dom: &Dom,
-        roots: &[NodeId],
-        skip: &dyn Fn(NodeId) -> bool,
-    ) -> String {
+    pub(crate) fn text_of_subtrees(&self, dom: &Dom, roots: &[NodeId], skip: &dyn Fn(NodeId) -> bool) -> String {
         let mut nodes = Vec::new();
         for &root in roots {
             // Depths in the main-content rules count from <body>, wherever the walk starts.
-            let base_depth = std::iter::successors(Some(root), |&n| dom.parent(n))
-                .take_while(|&n| dom.tag(n) != Tag::Body)
-                .count();
+            let base_depth =
+                std::iter::successors(Some(root), |&n| dom.parent(n)).take_while(|&n| dom.tag(n) != Tag::Body).count();
             nodes.extend(self.walk(dom, root, base_depth, skip));
         }
         serialize::serialize(nodes)
     }
 
     /// The pre-order walk with enter/exit events (see the module docs).
-    fn walk(
-        &self,
-        dom: &Dom,
-        root: NodeId,
-        base_depth: usize,
-        skip: &dyn Fn(NodeId) -> bool,
-    ) -> Vec<ExtractNode> {
+    fn walk(&self, dom: &Dom, root: NodeId, base_depth: usize, skip: &dyn Fn(NodeId) -> bool) -> Vec<ExtractNode> {
         let mut nodes = Vec::new();
         let mut current = Some(root);
         let mut depth = 0usize;
@@ -142,13 +111,7 @@ impl ResiliparseExtractor {
                 && !is_skipped_tag(tag)
                 && !skip(node)
                 && (!self.main_content
-                    || main_content::is_main_content(
-                        dom,
-                        node,
-                        tag,
-                        depth + base_depth,
-                        self.drop_shallow_lists,
-                    ));
+                    || main_content::is_main_content(dom, node, tag, depth + base_depth, self.drop_shallow_lists));
             if visible {
                 collect(&mut nodes, dom, node, tag, depth, end);
             } else {

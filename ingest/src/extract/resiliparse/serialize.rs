@@ -108,11 +108,7 @@ pub(crate) fn serialize(nodes: Vec<ExtractNode>) -> String {
         }
         if n.block {
             if n.collapse_margins {
-                margins = margins.max(if n.big_block && n.pre_depth == 0 {
-                    2
-                } else {
-                    1
-                });
+                margins = margins.max(if n.big_block && n.pre_depth == 0 { 2 } else { 1 });
             } else {
                 margins += if n.big_block { 2 } else { 1 };
             }

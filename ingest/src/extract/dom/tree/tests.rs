@@ -37,41 +37,23 @@ fn implied_structure_and_end_tags() {
     let dom = Dom::parse("<title>T &amp; U</title><p>One<p>Two");
     let mut out = String::new();
     dump(&dom, dom.root(), &mut out);
-    assert_eq!(
-        out,
-        r#"<html><head><title>"T & U"</title></head><body><p>"One"</p><p>"Two"</p></body></html>"#
-    );
+    assert_eq!(out, r#"<html><head><title>"T & U"</title></head><body><p>"One"</p><p>"Two"</p></body></html>"#);
     assert_eq!(
         body("<ul><li>a<li>b</ul><dl><dt>t<dd>d</dl>"),
         r#"<ul><li>"a"</li><li>"b"</li></ul><dl><dt>"t"</dt><dd>"d"</dd></dl>"#
     );
     assert_eq!(body("<h1>a<h2>b</h1>c"), r#"<h1>"a"</h1><h2>"b"</h2>"c""#);
-    assert_eq!(
-        body("<p>a<div>b</div></p>"),
-        r#"<p>"a"</p><div>"b"</div><p></p>"#
-    );
-    assert_eq!(
-        body("<pre>\nx\n</pre><textarea>\ny</textarea>"),
-        r#"<pre>"x\n"</pre><textarea>"y"</textarea>"#
-    );
+    assert_eq!(body("<p>a<div>b</div></p>"), r#"<p>"a"</p><div>"b"</div><p></p>"#);
+    assert_eq!(body("<pre>\nx\n</pre><textarea>\ny</textarea>"), r#"<pre>"x\n"</pre><textarea>"y"</textarea>"#);
     assert_eq!(body("a\r\nb\rc"), r#""a\nb\nc""#);
 }
 
 #[test]
 fn formatting_elements_and_the_adoption_agency() {
-    assert_eq!(
-        body("<b>1<p>2</b>3</p>"),
-        r#"<b>"1"</b><p><b>"2"</b>"3"</p>"#
-    );
-    assert_eq!(
-        body("<a>x<div>y</a>z</div>"),
-        r#"<a>"x"</a><div><a>"y"</a>"z"</div>"#
-    );
+    assert_eq!(body("<b>1<p>2</b>3</p>"), r#"<b>"1"</b><p><b>"2"</b>"3"</p>"#);
+    assert_eq!(body("<a>x<div>y</a>z</div>"), r#"<a>"x"</a><div><a>"y"</a>"z"</div>"#);
     assert_eq!(body("<a>1<a>2</a>"), r#"<a>"1"</a><a>"2"</a>"#);
-    assert_eq!(
-        body("<p><b><i>x</p>y"),
-        r#"<p><b><i>"x"</i></b></p><b><i>"y"</i></b>"#
-    );
+    assert_eq!(body("<p><b><i>x</p>y"), r#"<p><b><i>"x"</i></b></p><b><i>"y"</i></b>"#);
 }
 
 #[test]
@@ -86,10 +68,7 @@ fn tables() {
     );
     // Quirks mode (no doctype) keeps a table inside an open paragraph; standards mode closes it.
     assert_eq!(body("<p>a<table></table>"), r#"<p>"a"<table></table></p>"#);
-    assert_eq!(
-        body("<!DOCTYPE html><p>a<table></table>"),
-        r#"<p>"a"</p><table></table>"#
-    );
+    assert_eq!(body("<!DOCTYPE html><p>a<table></table>"), r#"<p>"a"</p><table></table>"#);
 }
 
 #[test]
@@ -103,18 +82,12 @@ fn select_raw_text_and_foreign_content() {
         r#"<p>"x"</p><script>"if (a<b) x='</p>';"</script>"#
     );
     let head_only = Dom::parse("<title>only a head");
-    assert_eq!(
-        head_only.body().map(|b| head_only.children(b).count()),
-        Some(0)
-    );
+    assert_eq!(head_only.body().map(|b| head_only.children(b).count()), Some(0));
     assert_eq!(
         body("<svg><path/><text>t</text></svg><p>after"),
         r#"<svg><path></path><text>"t"</text></svg><p>"after"</p>"#
     );
-    assert_eq!(
-        body("<svg><g><p>out</svg>"),
-        r#"<svg><g></g></svg><p>"out"</p>"#
-    );
+    assert_eq!(body("<svg><g><p>out</svg>"), r#"<svg><g></g></svg><p>"out"</p>"#);
 }
 
 #[test]
