@@ -56,6 +56,15 @@ pub enum Error {
     #[error("{failed} of {total} shards failed in stage '{stage}'; first failure: {first}")]
     ShardsFailed { stage: String, failed: usize, total: usize, first: String },
 
+    #[error(
+        "another sluice process is writing {output} for the same worker slot ({holder}); wait for it to \
+         finish, or stop it — two writers of one output would delete each other's temporaries"
+    )]
+    Locked { output: String, holder: String },
+
+    #[error("stage '{stage}' cannot start: {reason}")]
+    Prepare { stage: String, reason: String },
+
     #[error("{0}")]
     Other(String),
 }

@@ -10,11 +10,14 @@
 //! The JSON-object columns are plain strings so that any Parquet reader (DuckDB, pandas, DataFusion) can read
 //! sluice's shards, and free-form metadata never forces a schema change.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+
+use serde_json::Value;
 
 use crate::document::{Document, JsonMap};
 
@@ -113,44 +116,174 @@ pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ArrowError> 
     RecordBatch::try_new(document_schema(), columns)
 }
 
-/// Reads documents back from a batch. Only `text` is required; a missing `id` is derived from the content
-/// (rule 3 in [`crate::document`]), other missing columns are left empty, unknown columns are ignored.
-pub fn batch_to_documents(batch: &RecordBatch) -> Result<Vec<Document>, ArrowError> {
-    let column = |name: &str| -> Result<Option<&StringArray>, ArrowError> {
-        match batch.column_by_name(name) {
-            None => Ok(None),
-            Some(array) => array.as_any().downcast_ref::<StringArray>().map(Some).ok_or_else(|| {
-                ArrowError::SchemaError(format!("column '{name}' is {}, expected Utf8", array.data_type()))
-            }),
-        }
-    };
-    let text = column("text")?.ok_or_else(|| ArrowError::SchemaError("no 'text' column".into()))?;
-    let id = column("id")?;
-    let optional = OPTIONAL_COLUMNS.iter().map(|n| column(n)).collect::<Result<Vec<_>, _>>()?;
-    let json = JSON_COLUMNS.iter().map(|n| column(n)).collect::<Result<Vec<_>, _>>()?;
+/// Documents read from a batch, and rows that could not become documents, by reason.
+#[derive(Debug, Default)]
+pub struct DecodedBatch {
+    pub docs: Vec<Document>,
+    /// Rows skipped, by reason (`parquet_null_text`).
+    pub skipped: BTreeMap<String, u64>,
+    /// Rows read after a repair, by kind (`parquet_metadata_not_json`: the value is kept in `extra`).
+    pub repaired: BTreeMap<String, u64>,
+}
 
-    let value_at = |array: Option<&StringArray>, row: usize| -> Option<String> {
-        array.filter(|a| a.is_valid(row)).map(|a| a.value(row).to_string())
-    };
-    let mut docs = Vec::with_capacity(batch.num_rows());
+/// Reads documents back from a batch written by sluice or by the ecosystem (pandas/pyarrow, Spark,
+/// DuckDB, datatrove, dolma). Only `text` is required, as any string type (`Utf8`, `LargeUtf8`,
+/// `Utf8View`, dictionary-encoded); a row whose `text` is null is skipped and counted. The other known
+/// columns are cast to strings; `metadata`, `attributes` and `extra` may be JSON text or nested Arrow
+/// types (struct, map, list). Columns sluice does not model go to `extra`, so they are written back out.
+/// A missing `id` is derived from the content (rule 3 in [`crate::document`]).
+pub fn batch_to_documents(batch: &RecordBatch) -> Result<DecodedBatch, ArrowError> {
+    let text_array =
+        batch.column_by_name("text").ok_or_else(|| ArrowError::SchemaError("no 'text' column".into()))?;
+    if !is_string_like(text_array.data_type()) {
+        return Err(ArrowError::SchemaError(format!("column 'text' is {}, expected a string", text_array.data_type())));
+    }
+    let text = as_utf8(text_array)?;
+    let id = batch.column_by_name("id").map(as_utf8).transpose()?;
+    let optional =
+        OPTIONAL_COLUMNS.iter().map(|n| batch.column_by_name(n).map(as_utf8).transpose()).collect::<Result<Vec<_>, _>>()?;
+    let json = JSON_COLUMNS.iter().map(|n| json_column(batch, n)).collect::<Result<Vec<_>, _>>()?;
+    let unknown = unknown_columns_as_json(batch)?;
+
+    let mut decoded = DecodedBatch::default();
     for row in 0..batch.num_rows() {
-        let mut doc = Document { text: value_at(Some(text), row).unwrap_or_default(), ..Default::default() };
+        let Some(text) = value_at(Some(&text), row) else {
+            *decoded.skipped.entry("parquet_null_text".into()).or_default() += 1;
+            continue;
+        };
+        let mut doc = Document { text, ..Default::default() };
         for (slot, array) in optional_fields_mut(&mut doc).into_iter().zip(&optional) {
-            *slot = value_at(*array, row);
+            *slot = value_at(array.as_ref(), row);
         }
-        for ((slot, array), name) in json_fields_mut(&mut doc).into_iter().zip(&json).zip(JSON_COLUMNS) {
-            if let Some(encoded) = value_at(*array, row) {
-                *slot = serde_json::from_str(&encoded)
-                    .map_err(|e| ArrowError::JsonError(format!("row {row}, column '{name}': {e}")))?;
+        let mut not_objects = Vec::new();
+        for ((slot, column), name) in json_fields_mut(&mut doc).into_iter().zip(&json).zip(JSON_COLUMNS) {
+            match column.as_ref().and_then(|c| c.object_at(row)) {
+                Some(Ok(object)) => *slot = object,
+                Some(Err(raw)) => not_objects.push((name, raw)),
+                None => {}
             }
         }
-        doc.id = match value_at(id, row) {
+        for (name, raw) in not_objects {
+            // Not a JSON object: keep the value verbatim rather than lose it.
+            *decoded.repaired.entry(format!("parquet_{name}_not_an_object")).or_default() += 1;
+            doc.extra.insert(name.to_string(), raw);
+        }
+        if let Some(rows) = &unknown {
+            for (key, value) in &rows[row] {
+                doc.extra.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        doc.id = match value_at(id.as_ref(), row) {
             Some(id) => id,
             None => crate::document::content_id(doc.url.as_deref(), &doc.text),
         };
-        docs.push(doc);
+        decoded.docs.push(doc);
     }
-    Ok(docs)
+    Ok(decoded)
+}
+
+fn is_string_like(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, value) => is_string_like(value),
+        _ => false,
+    }
+}
+
+fn is_nested(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Struct(_)
+            | DataType::Map(..)
+            | DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::FixedSizeList(..)
+            | DataType::ListView(_)
+            | DataType::LargeListView(_)
+    )
+}
+
+/// Any column as `Utf8`: strings of every encoding as they are, scalars formatted, nested values as JSON.
+fn as_utf8(array: &ArrayRef) -> Result<StringArray, ArrowError> {
+    if is_nested(array.data_type()) {
+        let rows = column_json_rows(array)?;
+        return Ok(rows.into_iter().map(|v| v.map(|v| v.to_string())).collect());
+    }
+    let cast = arrow_cast::cast(array, &DataType::Utf8)?;
+    cast.as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .ok_or_else(|| ArrowError::CastError(format!("cannot read {} as text", array.data_type())))
+}
+
+fn value_at(array: Option<&StringArray>, row: usize) -> Option<String> {
+    array.filter(|a| a.is_valid(row)).map(|a| a.value(row).to_string())
+}
+
+/// A `metadata` / `attributes` / `extra` column: JSON text, or a nested Arrow type.
+enum JsonColumn {
+    Text(StringArray),
+    Values(Vec<Option<Value>>),
+}
+
+impl JsonColumn {
+    /// The object at `row`; `Err(value)` for a value that is not a JSON object; `None` for null.
+    fn object_at(&self, row: usize) -> Option<Result<JsonMap, Value>> {
+        let value = match self {
+            JsonColumn::Text(array) => {
+                let raw = value_at(Some(array), row)?;
+                serde_json::from_str::<Value>(&raw).unwrap_or(Value::String(raw))
+            }
+            JsonColumn::Values(values) => values[row].clone()?,
+        };
+        Some(match value {
+            Value::Object(object) => Ok(object),
+            Value::Null => Ok(JsonMap::new()),
+            other => Err(other),
+        })
+    }
+}
+
+fn json_column(batch: &RecordBatch, name: &str) -> Result<Option<JsonColumn>, ArrowError> {
+    let Some(array) = batch.column_by_name(name) else { return Ok(None) };
+    if is_nested(array.data_type()) {
+        return Ok(Some(JsonColumn::Values(column_json_rows(array)?)));
+    }
+    Ok(Some(JsonColumn::Text(as_utf8(array)?)))
+}
+
+/// One JSON value per row of a column (null rows → `None`), through arrow-json.
+fn column_json_rows(array: &ArrayRef) -> Result<Vec<Option<Value>>, ArrowError> {
+    let field = Field::new("v", array.data_type().clone(), true);
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![array.clone()])?;
+    Ok(batch_json_rows(&batch)?.into_iter().map(|mut row| row.remove("v")).collect())
+}
+
+/// The batch's rows as JSON objects (null fields left out).
+fn batch_json_rows(batch: &RecordBatch) -> Result<Vec<JsonMap>, ArrowError> {
+    let mut writer = arrow_json::LineDelimitedWriter::new(Vec::new());
+    writer.write(batch)?;
+    writer.finish()?;
+    let bytes = writer.into_inner();
+    let mut rows: Vec<JsonMap> = Vec::with_capacity(batch.num_rows());
+    for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        rows.push(serde_json::from_slice(line).map_err(|e| ArrowError::JsonError(e.to_string()))?);
+    }
+    rows.resize(batch.num_rows(), JsonMap::new());
+    Ok(rows)
+}
+
+/// Columns sluice does not model, as one JSON object per row (`None` when there are none).
+fn unknown_columns_as_json(batch: &RecordBatch) -> Result<Option<Vec<JsonMap>>, ArrowError> {
+    let known = |name: &str| {
+        name == "id" || name == "text" || OPTIONAL_COLUMNS.contains(&name) || JSON_COLUMNS.contains(&name)
+    };
+    let schema = batch.schema();
+    let indices: Vec<usize> = (0..schema.fields().len()).filter(|i| !known(schema.field(*i).name())).collect();
+    if indices.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(batch_json_rows(&batch.project(&indices)?)?))
 }
 
 #[cfg(test)]
@@ -167,6 +300,6 @@ mod tests {
         let b = Document::from_text("ünïcödé — 日本語", None);
         let batch = documents_to_batch(&[a.clone(), b.clone()]).unwrap();
         assert_eq!(batch.schema(), document_schema());
-        assert_eq!(batch_to_documents(&batch).unwrap(), vec![a, b]);
+        assert_eq!(batch_to_documents(&batch).unwrap().docs, vec![a, b]);
     }
 }

@@ -29,6 +29,16 @@ pub struct JsonlReader {
     buf: Vec<u8>,
     skipped: BTreeMap<String, u64>,
     repaired: BTreeMap<String, u64>,
+    compression: Compression,
+    /// The compressed stream broke: nothing more can be read.
+    damaged: bool,
+}
+
+/// Whether a read error means damaged compressed data (as opposed to a network or disk failure, which
+/// fails the shard so that a rerun retries it).
+fn is_corrupt_stream(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    !matches!(error.kind(), TimedOut | ConnectionReset | ConnectionAborted | BrokenPipe | NotConnected | Interrupted)
 }
 
 impl JsonlReader {
@@ -46,6 +56,8 @@ impl JsonlReader {
             buf: Vec::new(),
             skipped: BTreeMap::new(),
             repaired: BTreeMap::new(),
+            compression,
+            damaged: false,
         })
     }
 
@@ -57,9 +69,23 @@ impl JsonlReader {
     /// Reads the next line into `self.buf`; false at end of input.
     fn read_line(&mut self) -> Result<bool> {
         self.buf.clear();
-        let n = (&mut self.lines).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut self.buf).map_err(|e| {
-            Error::Jsonl { location: self.name.clone(), line: self.line_number + 1, message: e.to_string() }
-        })?;
+        if self.damaged {
+            return Ok(false);
+        }
+        let n = match (&mut self.lines).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut self.buf) {
+            Ok(n) => n,
+            Err(e) if self.compression != Compression::None && is_corrupt_stream(&e) => {
+                // Damaged compressed data: keep every line read before it, count the loss, stop here.
+                tracing::warn!("{}:{}: compressed stream damaged ({e}); the rest is lost", self.name, self.line_number + 1);
+                self.damaged = true;
+                self.buf.clear();
+                self.skip("jsonl_stream_corrupt");
+                return Ok(false);
+            }
+            Err(e) => {
+                return Err(Error::Jsonl { location: self.name.clone(), line: self.line_number + 1, message: e.to_string() })
+            }
+        };
         if n == 0 {
             return Ok(false);
         }
@@ -88,15 +114,19 @@ impl DocumentReader for JsonlReader {
     fn next_batch(&mut self) -> Result<Option<Vec<Document>>> {
         let mut docs = Vec::new();
         while docs.len() < READ_BATCH_ROWS && self.read_line()? {
-            let line = trim_ascii(&self.buf);
+            let mut line = trim_ascii(&self.buf);
+            if self.line_number == 1 {
+                // A UTF-8 byte-order mark (Windows tools write one) is not part of the first record.
+                line = trim_ascii(line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line));
+            }
             if line.is_empty() {
                 continue;
             }
-            let parsed = parse_line(line).and_then(|(value, repaired)| Ok((document_from_json(value)?, repaired)));
+            let parsed = parse_line(line).and_then(|(value, repair)| Ok((document_from_json(value)?, repair)));
             match parsed {
-                Ok((doc, repaired)) => {
-                    if repaired {
-                        *self.repaired.entry("jsonl_lone_surrogates_replaced".into()).or_default() += 1;
+                Ok((doc, repair)) => {
+                    if let Some(kind) = repair.kind() {
+                        *self.repaired.entry(kind.into()).or_default() += 1;
                     }
                     docs.push(doc);
                 }
@@ -121,18 +151,81 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Parses one JSON line. Python's `json` writes lone UTF-16 surrogates (`"\ud800"`) that serde_json
-/// rejects; such escapes are replaced by U+FFFD rather than losing the document.
-fn parse_line(line: &[u8]) -> std::result::Result<(Value, bool), &'static str> {
+/// A repair made to a line so that it parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repair {
+    None,
+    /// Python's `json` writes lone UTF-16 surrogates (`"\ud800"`) that serde_json rejects: replaced by
+    /// U+FFFD rather than losing the document.
+    LoneSurrogates,
+    /// Python's `json` writes `NaN`, `Infinity` and `-Infinity`, which are not JSON: replaced by `null`.
+    NonFiniteNumbers,
+}
+
+impl Repair {
+    fn kind(self) -> Option<&'static str> {
+        match self {
+            Repair::None => None,
+            Repair::LoneSurrogates => Some("jsonl_lone_surrogates_replaced"),
+            Repair::NonFiniteNumbers => Some("jsonl_nan_replaced"),
+        }
+    }
+}
+
+/// Parses one JSON line, repairing what Python's `json` writes and serde_json rejects (see [`Repair`]).
+fn parse_line(line: &[u8]) -> std::result::Result<(Value, Repair), &'static str> {
     match serde_json::from_slice::<Value>(line) {
-        Ok(value) => Ok((value, false)),
+        Ok(value) => Ok((value, Repair::None)),
         Err(_) if has_surrogate_escape(line) => {
             let repaired = replace_lone_surrogates(line);
-            serde_json::from_slice(&repaired).map(|v| (v, true)).map_err(|_| "jsonl_invalid_json")
+            match serde_json::from_slice(&repaired) {
+                Ok(value) => Ok((value, Repair::LoneSurrogates)),
+                Err(_) => parse_with_non_finite_numbers(&repaired).map(|v| (v, Repair::NonFiniteNumbers)),
+            }
         }
         Err(_) if std::str::from_utf8(line).is_err() => Err("jsonl_invalid_utf8"),
-        Err(_) => Err("jsonl_invalid_json"),
+        Err(_) => parse_with_non_finite_numbers(line).map(|v| (v, Repair::NonFiniteNumbers)),
     }
+}
+
+fn parse_with_non_finite_numbers(line: &[u8]) -> std::result::Result<Value, &'static str> {
+    let replaced = replace_non_finite_numbers(line).ok_or("jsonl_invalid_json")?;
+    serde_json::from_slice(&replaced).map_err(|_| "jsonl_invalid_json")
+}
+
+/// Replaces `NaN`, `Infinity` and `-Infinity` outside strings with `null`; `None` if there are none.
+fn replace_non_finite_numbers(line: &[u8]) -> Option<Vec<u8>> {
+    const TOKENS: [&[u8]; 3] = [b"-Infinity", b"Infinity", b"NaN"];
+    let mut out = Vec::with_capacity(line.len());
+    let (mut i, mut in_string, mut replaced) = (0, false, false);
+    while i < line.len() {
+        let byte = line[i];
+        if in_string {
+            out.push(byte);
+            match byte {
+                b'\\' if i + 1 < line.len() => {
+                    out.push(line[i + 1]);
+                    i += 2;
+                    continue;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if byte == b'"' {
+            in_string = true;
+        } else if let Some(token) = TOKENS.iter().find(|t| line[i..].starts_with(t)) {
+            out.extend_from_slice(b"null");
+            i += token.len();
+            replaced = true;
+            continue;
+        }
+        out.push(byte);
+        i += 1;
+    }
+    replaced.then_some(out)
 }
 
 /// Whether the line has a `\uD800`–`\uDFFF` escape (serde_json's message for a lone one varies).
@@ -356,8 +449,18 @@ mod tests {
 
     #[test]
     fn lone_surrogates_become_replacement_characters() {
-        let (value, repaired) = parse_line(br#"{"text": "a\ud800b \ud83d\ude00 \udc00"}"#).unwrap();
-        assert!(repaired);
+        let (value, repair) = parse_line(br#"{"text": "a\ud800b \ud83d\ude00 \udc00"}"#).unwrap();
+        assert_eq!(repair, Repair::LoneSurrogates);
         assert_eq!(value["text"], "a\u{fffd}b \u{1F600} \u{fffd}");
+    }
+
+    #[test]
+    fn python_non_finite_numbers_become_null_outside_strings() {
+        let line = br#"{"text": "NaN stays, Infinity too", "attributes": {"a": NaN, "b": -Infinity, "c": [Infinity]}}"#;
+        let (value, repair) = parse_line(line).unwrap();
+        assert_eq!(repair, Repair::NonFiniteNumbers);
+        assert_eq!(value["text"], "NaN stays, Infinity too");
+        assert_eq!(value["attributes"], serde_json::json!({"a": null, "b": null, "c": [null]}));
+        assert_eq!(parse_line(br#"{"text": "x", "a": NaNo}"#), Err("jsonl_invalid_json"));
     }
 }

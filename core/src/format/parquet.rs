@@ -25,7 +25,8 @@ pub struct ParquetReader {
     /// For a remote object: the local copy being read (Parquet needs random access; a local copy keeps
     /// memory bounded by the batch size whatever the file size). Deleted on drop.
     _local_copy: Option<tempfile::NamedTempFile>,
-    none: BTreeMap<String, u64>,
+    skipped: BTreeMap<String, u64>,
+    repaired: BTreeMap<String, u64>,
 }
 
 impl ParquetReader {
@@ -43,7 +44,13 @@ impl ParquetReader {
         let batches = ParquetRecordBatchReaderBuilder::try_new(file)
             .and_then(|b| b.with_batch_size(READ_BATCH_ROWS).build())
             .map_err(|e| Error::parquet(&name, e))?;
-        Ok(ParquetReader { name, batches, _local_copy: local_copy, none: BTreeMap::new() })
+        Ok(ParquetReader {
+            name,
+            batches,
+            _local_copy: local_copy,
+            skipped: BTreeMap::new(),
+            repaired: BTreeMap::new(),
+        })
     }
 
     fn next_record_batch(&mut self) -> Result<Option<RecordBatch>> {
@@ -53,21 +60,28 @@ impl ParquetReader {
 
 impl DocumentReader for ParquetReader {
     fn next_batch(&mut self) -> Result<Option<Vec<Document>>> {
-        match self.next_record_batch()? {
-            None => Ok(None),
-            Some(batch) => batch_to_documents(&batch)
-                .map(Some)
-                .map_err(|e| Error::Schema { location: self.name.clone(), reason: e.to_string() }),
+        // A batch whose rows all had a null text decodes to no document: read on.
+        loop {
+            let Some(batch) = self.next_record_batch()? else { return Ok(None) };
+            let decoded = batch_to_documents(&batch)
+                .map_err(|e| Error::Schema { location: self.name.clone(), reason: e.to_string() })?;
+            for (target, source) in [(&mut self.skipped, decoded.skipped), (&mut self.repaired, decoded.repaired)] {
+                for (kind, n) in source {
+                    *target.entry(kind).or_default() += n;
+                }
+            }
+            if !decoded.docs.is_empty() {
+                return Ok(Some(decoded.docs));
+            }
         }
     }
 
-    // A Parquet file is read whole or fails: nothing is skipped or repaired row by row.
     fn skipped(&self) -> &BTreeMap<String, u64> {
-        &self.none
+        &self.skipped
     }
 
     fn repaired(&self) -> &BTreeMap<String, u64> {
-        &self.none
+        &self.repaired
     }
 }
 

@@ -17,33 +17,52 @@
 //! The key is the input's path relative to the input root with `/` replaced by `__` and its file
 //! extensions removed (`crawl/a.warc.gz` → `crawl__a`).
 
+mod lock;
 pub mod manifest;
+mod plan;
 mod shard;
 pub mod stats;
+pub mod validity;
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use xxhash_rust::xxh3::Xxh3;
 
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::format::{create_writer, open_reader, DocumentReader, DocumentWriter, Format};
-use crate::store::{list_inputs, Location, ObjectEntry};
+use crate::store::Location;
 
+pub use lock::WriterLock;
 pub use manifest::Manifest;
+pub use plan::{plan_stage, Orphan, PlannedShard, StagePlan};
 pub use shard::ShardSpec;
 pub use stats::{ShardStats, StageStats};
+use validity::{check_committed, hash_reader, RunIdentity, ShardState};
 
 /// A processing stage.
 pub trait Stage: Send + Sync {
     /// The stage's name (used in stats and manifests).
     fn name(&self) -> &str;
+    /// The version of the stage's output semantics. Bump it whenever the same configuration and input would
+    /// give different output (a fixed bug, a new field): shards committed by another version are redone.
+    fn version(&self) -> u32;
     /// A string that changes whenever the configuration changes the output (e.g. the config as JSON).
     /// A committed shard made with a different fingerprint is redone on resume.
     fn fingerprint(&self) -> String;
+    /// Files the configuration refers to (models, word lists, tokenizers), as paths or URLs. Each must exist
+    /// before any stage of a recipe runs, and their contents are part of every shard's commit record: a
+    /// changed model redoes the shards it scored.
+    fn referenced_files(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Loads what the stage needs (models, lists) before any shard is processed; an error stops the stage
+    /// before it writes anything.
+    fn prepare(&self) -> Result<()> {
+        Ok(())
+    }
     /// Whether this stage takes the input file at `path` (relative to its input root).
     fn accepts(&self, path: &str) -> bool;
     /// Processes one input shard, writing documents to `out` and counting what happened in `stats`.
@@ -72,13 +91,25 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Output format.
     pub format: Format,
-    /// Skip shards that are already committed (default). When false, everything is redone.
+    /// Skip shards that are already committed and still valid (default). When false, everything is redone.
     pub resume: bool,
+    /// Recompute the checksum of every committed output before reusing it (a full read).
+    pub verify: bool,
+    /// A smoke run: each shard stops after this many input documents (its outputs are redone by a run
+    /// without the limit).
+    pub limit: Option<u64>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { shard: ShardSpec::default(), threads: None, format: Format::Parquet, resume: true }
+        RunOptions {
+            shard: ShardSpec::default(),
+            threads: None,
+            format: Format::Parquet,
+            resume: true,
+            verify: false,
+            limit: None,
+        }
     }
 }
 
@@ -90,6 +121,8 @@ pub struct InputShard<'a> {
     pub relative: String,
     /// Its size in bytes.
     pub size: u64,
+    /// A smoke run's limit: the stage stops reading after this many input documents.
+    pub limit: Option<u64>,
     progress: &'a dyn Progress,
     bytes_read: AtomicU64,
 }
@@ -105,12 +138,47 @@ impl<'a> InputShard<'a> {
     pub fn open_documents(&self) -> Result<Box<dyn DocumentReader>> {
         self.bytes_read.fetch_add(self.size, Ordering::Relaxed);
         self.progress.bytes_read(self.size);
-        open_reader(&self.location)
+        let reader = open_reader(&self.location)?;
+        Ok(match self.limit {
+            Some(limit) => Box::new(LimitedReader { inner: reader, left: limit }),
+            None => reader,
+        })
+    }
+
+    /// Whether a stage that counts its own input documents (`docs_in`) has reached the `--limit`.
+    pub fn limit_reached(&self, docs_in: u64) -> bool {
+        self.limit.is_some_and(|limit| docs_in >= limit)
     }
 
     /// Bytes read so far.
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read.load(Ordering::Relaxed)
+    }
+}
+
+/// A document reader that ends after `left` more documents (`--limit`).
+struct LimitedReader {
+    inner: Box<dyn DocumentReader>,
+    left: u64,
+}
+
+impl DocumentReader for LimitedReader {
+    fn next_batch(&mut self) -> Result<Option<Vec<Document>>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        let Some(mut batch) = self.inner.next_batch()? else { return Ok(None) };
+        batch.truncate(self.left.min(batch.len() as u64) as usize);
+        self.left -= batch.len() as u64;
+        Ok(Some(batch))
+    }
+
+    fn skipped(&self) -> &std::collections::BTreeMap<String, u64> {
+        self.inner.skipped()
+    }
+
+    fn repaired(&self) -> &std::collections::BTreeMap<String, u64> {
+        self.inner.repaired()
     }
 }
 
@@ -183,12 +251,6 @@ pub struct StageReport {
     pub output: String,
 }
 
-struct PlannedShard {
-    entry: ObjectEntry,
-    relative: String,
-    key: String,
-}
-
 /// Runs `stage` over `inputs`, writing to `output`. Returns an error if any shard failed (after all
 /// other shards have been processed and committed).
 pub fn run_stage(
@@ -201,12 +263,12 @@ pub fn run_stage(
     let started = Instant::now();
     let cpu_started = process_cpu_seconds();
     let output_root = Location::parse(output)?;
-    let listed = list_inputs(inputs, |rel| stage.accepts(rel))?;
-    let planned = plan_shards(listed);
-    let mine: Vec<&PlannedShard> =
-        planned.iter().enumerate().filter(|(i, _)| options.shard.owns(*i)).map(|(_, s)| s).collect();
+    let _lock = WriterLock::acquire(&output_root, &options.shard.slot_name())?;
+    let plan = plan_stage(stage, inputs, output, options)?;
+    stage.prepare().map_err(|e| Error::Prepare { stage: stage.name().to_string(), reason: e.to_string() })?;
+    let mine: Vec<&PlannedShard> = plan.shards.iter().filter(|s| s.worker == options.shard.index).collect();
     remove_stale_temporaries(&output_root, &mine)?;
-    let fingerprint = stage.fingerprint();
+    let pruned = prune_orphans(&output_root, &plan)?;
     progress.start(stage.name(), mine.len(), mine.iter().map(|s| s.entry.size).sum());
 
     let pool = rayon::ThreadPoolBuilder::new()
@@ -222,7 +284,7 @@ pub fn run_stage(
             .map(|shard| {
                 // A bug that panics on one shard fails that shard, not the whole job.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_shard(stage, shard, &output_root, &fingerprint, options, progress)
+                    run_shard(stage, shard, &output_root, &plan.identity, options, progress)
                 }))
                 .unwrap_or_else(|panic| Err(Error::Other(format!("panicked: {}", panic_message(&panic)))));
                 if let Ok((_, resumed)) = &outcome {
@@ -241,6 +303,8 @@ pub fn run_stage(
         stage: stage.name().to_string(),
         shard: options.shard.to_string(),
         shards: mine.len(),
+        inputs_skipped: plan.skipped_inputs.len(),
+        outputs_pruned: pruned,
         ..Default::default()
     };
     let mut processed_docs = 0;
@@ -260,16 +324,12 @@ pub fn run_stage(
         }
     }
     stats.shards_failed = failures.len();
+    stats.failures = failures.clone();
     stats.wall_seconds = started.elapsed().as_secs_f64();
     stats.cpu_seconds = process_cpu_seconds() - cpu_started;
     stats.docs_per_second = if stats.wall_seconds > 0.0 { processed_docs as f64 / stats.wall_seconds } else { 0.0 };
 
-    let stats_name = if options.shard.count == 1 {
-        "_stats.json".to_string()
-    } else {
-        format!("_stats/shard-{}-of-{}.json", options.shard.index, options.shard.count)
-    };
-    let stats_location = output_root.join(&stats_name);
+    let stats_location = output_root.join(&stats_file_name(&options.shard));
     let encoded = serde_json::to_vec_pretty(&stats).map_err(|e| Error::Other(e.to_string()))?;
     stats_location.put_bytes(encoded)?;
 
@@ -287,8 +347,18 @@ pub fn run_stage(
     Ok(StageReport { stats, stats_location: stats_location.to_string(), output: output_root.to_string() })
 }
 
-/// Deletes uncommitted outputs a killed run left behind for this worker's shards, and half-written
-/// manifests of an interrupted local write.
+/// `_stats.json` for a single worker, `_stats/shard-i-of-N.json` for one of several.
+pub fn stats_file_name(shard: &ShardSpec) -> String {
+    if shard.count == 1 {
+        "_stats.json".to_string()
+    } else {
+        format!("_stats/{}.json", shard.slot_name())
+    }
+}
+
+/// Deletes uncommitted outputs a killed run left behind for this worker's shards (this worker holds the
+/// slot's lock, so no live process is writing them), and old temporaries of interrupted atomic writes of
+/// manifests and stats.
 fn remove_stale_temporaries(output_root: &Location, mine: &[&PlannedShard]) -> Result<()> {
     let tmp_root = output_root.join(manifest::TMP_DIR);
     for entry in tmp_root.list_objects()? {
@@ -298,65 +368,46 @@ fn remove_stale_temporaries(output_root: &Location, mine: &[&PlannedShard]) -> R
             entry.location.delete()?;
         }
     }
-    if let Some(manifest_dir) = output_root.join(manifest::MANIFEST_DIR).local_path() {
-        for entry in std::fs::read_dir(manifest_dir).into_iter().flatten().flatten() {
-            if crate::store::is_local_temporary(&entry.file_name().to_string_lossy()) {
-                let _ = std::fs::remove_file(entry.path());
-            }
+    if let Some(root) = output_root.local_path() {
+        // Another worker may be writing its stats or a manifest right now: only old temporaries go.
+        let min_age = std::time::Duration::from_secs(600);
+        for dir in [root.to_path_buf(), root.join(manifest::MANIFEST_DIR), root.join("_stats")] {
+            crate::store::remove_local_temporaries(&dir, min_age);
         }
     }
     Ok(())
 }
 
-/// Gives every input an output key; keys that would collide get a hash of the relative path appended.
-fn plan_shards(listed: Vec<(ObjectEntry, String)>) -> Vec<PlannedShard> {
-    let mut planned: Vec<PlannedShard> = listed
-        .into_iter()
-        .map(|(entry, relative)| {
-            let key = shard_key(&relative);
-            PlannedShard { entry, relative, key }
-        })
-        .collect();
-    let mut seen = std::collections::HashMap::new();
-    for shard in &planned {
-        *seen.entry(shard.key.clone()).or_insert(0) += 1;
+/// Removes committed outputs whose input is gone (listed in the plan as orphans): a rerun makes the
+/// output describe the inputs as they are now. Not done for a `--limit` smoke run.
+fn prune_orphans(output_root: &Location, plan: &StagePlan) -> Result<usize> {
+    for orphan in &plan.orphans {
+        tracing::warn!("{}: its input {} is gone; removing the output", orphan.output, orphan.input);
+        output_root.join(&orphan.output).delete()?;
+        output_root.join(&format!("{}/{}.json", manifest::MANIFEST_DIR, orphan.key)).delete()?;
     }
-    for shard in &mut planned {
-        if seen[&shard.key] > 1 {
-            shard.key = format!("{}-{:08x}", shard.key, xxhash_rust::xxh3::xxh3_64(shard.relative.as_bytes()) as u32);
-        }
-    }
-    planned
-}
-
-/// `crawl/CC-MAIN-x.warc.gz` → `crawl__CC-MAIN-x`.
-fn shard_key(relative: &str) -> String {
-    const EXTENSIONS: [&str; 12] =
-        ["gz", "zst", "zstd", "parquet", "jsonl", "json", "warc", "wet", "wat", "arc", "txt", "bz2"];
-    let mut key = relative.replace('/', "__");
-    while let Some((stem, ext)) = key.rsplit_once('.') {
-        if stem.is_empty() || !EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) {
-            break;
-        }
-        key = stem.to_string();
-    }
-    key
+    Ok(plan.orphans.len())
 }
 
 fn run_shard(
     stage: &dyn Stage,
     shard: &PlannedShard,
     output_root: &Location,
-    fingerprint: &str,
+    identity: &RunIdentity,
     options: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<(Manifest, bool)> {
     let output_name = format!("{}.{}", shard.key, options.format.extension());
     let manifest_location = output_root.join(&format!("{}/{}.json", manifest::MANIFEST_DIR, shard.key));
     if options.resume {
-        if let Some(manifest) = committed_manifest(&manifest_location, &output_root.join(&output_name), fingerprint)? {
-            progress.bytes_read(shard.entry.size);
-            return Ok((manifest, true));
+        let data = output_root.join(&output_name);
+        match check_committed(&manifest_location, &data, identity, &shard.input_identity, options.verify)? {
+            ShardState::Committed(manifest) => {
+                progress.bytes_read(shard.entry.size);
+                return Ok((*manifest, true));
+            }
+            ShardState::Stale(reason) => tracing::info!("{}: redoing the shard: {reason}", shard.key),
+            ShardState::Pending => {}
         }
     }
 
@@ -379,6 +430,7 @@ fn run_shard(
         location: shard.entry.location.clone(),
         relative: shard.relative.clone(),
         size: shard.entry.size,
+        limit: options.limit,
         progress,
         bytes_read: AtomicU64::new(0),
     };
@@ -387,14 +439,14 @@ fn run_shard(
     stats.docs_out = docs_out;
     stats.bytes_out = text_bytes;
     stats.bytes_in = input.bytes_read();
-    let (output_bytes, output_xxh3) = hash_file(tmp.path())?;
+    let mut written = std::fs::File::open(tmp.path()).map_err(|e| Error::io(tmp.path().display().to_string(), e))?;
+    let (output_bytes, output_xxh3) = hash_reader(&mut written, &tmp.path().display().to_string())?;
 
-    // 2. Move the data into place, 3. then write the manifest: the shard is committed.
+    // 2. Move the data into place (durably), 3. then write the manifest: the shard is committed.
     let final_location = output_root.join(&output_name);
-    match output_root.local_path() {
-        Some(_) => {
-            let target = final_location.local_path().expect("local output has a local path");
-            tmp.persist(target).map_err(|e| Error::io(final_location.to_string(), e.error))?;
+    match final_location.local_path() {
+        Some(target) => {
+            crate::store::persist_durably(tmp, target).map_err(|e| Error::io(final_location.to_string(), e))?
         }
         None => {
             let staged = output_root.join(&format!("{}/{}.{}", manifest::TMP_DIR, output_name, std::process::id()));
@@ -404,9 +456,13 @@ fn run_shard(
     }
     let manifest = Manifest {
         stage: stage.name().to_string(),
-        fingerprint: fingerprint.to_string(),
+        version: identity.version,
+        fingerprint: identity.fingerprint.clone(),
+        referenced: identity.referenced.clone(),
+        limit: identity.limit,
         input: shard.entry.location.to_string(),
         input_bytes: shard.entry.size,
+        input_identity: shard.input_identity.clone(),
         output: output_name,
         output_bytes,
         output_xxh3,
@@ -415,43 +471,6 @@ fn run_shard(
     let encoded = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Other(e.to_string()))?;
     manifest_location.put_bytes(encoded)?;
     Ok((manifest, false))
-}
-
-/// The manifest of a committed shard, if there is one made with `fingerprint` whose data object exists.
-fn committed_manifest(manifest: &Location, data: &Location, fingerprint: &str) -> Result<Option<Manifest>> {
-    if !manifest.exists()? {
-        return Ok(None);
-    }
-    let bytes = manifest.read_bytes()?;
-    let Ok(parsed) = serde_json::from_slice::<Manifest>(&bytes) else {
-        tracing::warn!("{manifest}: unreadable manifest; redoing the shard");
-        return Ok(None);
-    };
-    if parsed.fingerprint != fingerprint {
-        tracing::info!("{manifest}: made with another configuration; redoing the shard");
-        return Ok(None);
-    }
-    if !data.exists()? {
-        tracing::warn!("{manifest}: data object {data} is missing; redoing the shard");
-        return Ok(None);
-    }
-    Ok(Some(parsed))
-}
-
-fn hash_file(path: &std::path::Path) -> Result<(u64, String)> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path.display().to_string(), e))?;
-    let mut hasher = Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(path.display().to_string(), e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        total += n as u64;
-    }
-    Ok((total, format!("{:016x}", hasher.digest())))
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -471,17 +490,4 @@ fn process_cpu_seconds() -> f64 {
     }
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shard_keys_drop_extensions_and_flatten_paths() {
-        assert_eq!(shard_key("crawl/CC-MAIN-1.warc.gz"), "crawl__CC-MAIN-1");
-        assert_eq!(shard_key("sample.warc.wet.txt"), "sample");
-        assert_eq!(shard_key("docs.v2.jsonl.zst"), "docs.v2");
-        assert_eq!(shard_key(".gz"), ".gz");
-    }
 }

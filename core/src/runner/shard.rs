@@ -22,6 +22,11 @@ impl ShardSpec {
     pub fn owns(&self, position: usize) -> bool {
         position % self.count == self.index
     }
+
+    /// The worker slot's name in file names: `shard-i-of-N`.
+    pub fn slot_name(&self) -> String {
+        format!("shard-{}-of-{}", self.index, self.count)
+    }
 }
 
 impl std::str::FromStr for ShardSpec {

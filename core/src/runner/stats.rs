@@ -93,6 +93,15 @@ pub struct StageStats {
     pub shards_resumed: usize,
     /// Shards that failed in this run.
     pub shards_failed: usize,
+    /// Why each failed shard failed (`input: reason`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    /// Input objects the stage does not take (another file type), listed in the log.
+    #[serde(default)]
+    pub inputs_skipped: usize,
+    /// Committed outputs removed because their input is gone.
+    #[serde(default)]
+    pub outputs_pruned: usize,
     /// Totals over all committed shards this worker owns.
     #[serde(flatten)]
     pub totals: ShardStats,

@@ -44,6 +44,9 @@ pub struct Location {
 pub struct ObjectEntry {
     pub location: Location,
     pub size: u64,
+    /// What identifies this version of the object besides its size: the store's ETag, else its
+    /// modification time (nanoseconds since the epoch on local disk). Empty when the store gives neither.
+    pub version: String,
 }
 
 impl std::fmt::Debug for Location {
@@ -136,7 +139,7 @@ impl Location {
             return list_local(self, path);
         }
         if let Ok(meta) = block_on(self.store.head(&self.path)) {
-            return Ok(vec![ObjectEntry { location: self.clone(), size: meta.size }]);
+            return Ok(vec![ObjectEntry { location: self.clone(), size: meta.size, version: object_version(&meta) }]);
         }
         let prefix = if self.path.as_ref().is_empty() { None } else { Some(&self.path) };
         let metas: Vec<_> =
@@ -144,6 +147,7 @@ impl Location {
         let mut entries: Vec<ObjectEntry> = metas
             .into_iter()
             .map(|m| ObjectEntry {
+                version: object_version(&m),
                 location: Location {
                     store: self.store.clone(),
                     path: m.location,
@@ -165,6 +169,51 @@ impl Location {
         match block_on(self.store.head(&self.path)) {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(Error::store(self.to_string(), e)),
+        }
+    }
+
+    /// The object here with its size and version, or `None` if there is none.
+    pub fn head(&self) -> Result<Option<ObjectEntry>> {
+        if let Some(path) = &self.local {
+            return match std::fs::metadata(path) {
+                Ok(meta) if meta.is_file() => {
+                    Ok(Some(ObjectEntry { location: self.clone(), size: meta.len(), version: local_version(&meta) }))
+                }
+                Ok(_) => Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::io(self.to_string(), e)),
+            };
+        }
+        match block_on(self.store.head(&self.path)) {
+            Ok(meta) => Ok(Some(ObjectEntry { location: self.clone(), size: meta.size, version: object_version(&meta) })),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::store(self.to_string(), e)),
+        }
+    }
+
+    /// Writes a whole object only if none exists (an atomic create on stores that support conditional
+    /// writes). `Ok(false)` when one was already there.
+    pub fn put_if_absent(&self, bytes: impl Into<Bytes>) -> Result<bool> {
+        if let Some(target) = &self.local {
+            use std::io::Write;
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
+            }
+            let created = std::fs::OpenOptions::new().write(true).create_new(true).open(target);
+            return match created {
+                Ok(mut file) => {
+                    file.write_all(&bytes.into()).and_then(|_| file.sync_all()).map_err(|e| Error::io(self.to_string(), e))?;
+                    Ok(true)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(Error::io(self.to_string(), e)),
+            };
+        }
+        let options = object_store::PutOptions { mode: object_store::PutMode::Create, ..Default::default() };
+        match block_on(self.store.put_opts(&self.path, PutPayload::from(bytes.into()), options)) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) | Err(object_store::Error::Precondition { .. }) => Ok(false),
             Err(e) => Err(Error::store(self.to_string(), e)),
         }
     }
@@ -265,23 +314,59 @@ pub fn is_local_temporary(file_name: &str) -> bool {
     file_name.starts_with(LOCAL_TMP_PREFIX)
 }
 
-/// Writes `bytes` to a temporary file beside `target`, then renames it into place.
+/// Writes `bytes` to a temporary file beside `target`, then renames it into place (durably: see
+/// [`persist_durably`]).
 fn write_local_atomically(target: &FsPath, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let parent = target.parent().unwrap_or(FsPath::new("/"));
     std::fs::create_dir_all(parent)?;
     let mut tmp = tempfile::Builder::new().prefix(LOCAL_TMP_PREFIX).tempfile_in(parent)?;
     tmp.write_all(bytes)?;
-    tmp.persist(target).map(|_| ()).map_err(|e| e.error)
+    persist_durably(tmp, target)
 }
 
-/// Copies `source` to a temporary file beside `target`, then renames it into place.
+/// Copies `source` to a temporary file beside `target`, then renames it into place (durably).
 fn copy_local_atomically(source: &FsPath, target: &FsPath) -> std::io::Result<()> {
     let parent = target.parent().unwrap_or(FsPath::new("/"));
     std::fs::create_dir_all(parent)?;
     let tmp = tempfile::Builder::new().prefix(LOCAL_TMP_PREFIX).tempfile_in(parent)?;
     std::fs::copy(source, tmp.path())?;
-    tmp.persist(target).map(|_| ()).map_err(|e| e.error)
+    persist_durably(tmp, target)
+}
+
+/// Moves a written temporary file to `target` so that a power loss leaves the old file or the whole new
+/// one: the data is flushed to disk before the rename, and the directory after it (without the first, a
+/// crash can commit an empty file; without the second, the rename itself can be lost).
+pub fn persist_durably(tmp: tempfile::NamedTempFile, target: &FsPath) -> std::io::Result<()> {
+    tmp.as_file().sync_all()?;
+    tmp.persist(target).map_err(|e| e.error)?;
+    sync_directory(target.parent().unwrap_or(FsPath::new("/")))
+}
+
+/// Flushes a directory's entries (a rename or a new file in it) to disk.
+pub fn sync_directory(dir: &FsPath) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Removes temporaries of interrupted local atomic writes in `dir` (not recursive) that are older than
+/// `min_age`: a younger one may belong to a write in progress in another process.
+pub fn remove_local_temporaries(dir: &FsPath, min_age: std::time::Duration) -> usize {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if !is_local_temporary(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
+        let old_enough = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= min_age);
+        if old_enough && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Resolves `.` and `..` lexically (`/a/b/../c` → `/a/c`): object_store paths may not contain them.
@@ -307,7 +392,7 @@ fn list_local(location: &Location, path: &FsPath) -> Result<Vec<ObjectEntry>> {
         Err(e) => return Err(Error::io(location.to_string(), e)),
     };
     if meta.is_file() {
-        return Ok(vec![ObjectEntry { location: location.clone(), size: meta.len() }]);
+        return Ok(vec![ObjectEntry { location: location.clone(), size: meta.len(), version: local_version(&meta) }]);
     }
     let mut files = Vec::new();
     let mut stack = vec![path.to_path_buf()];
@@ -320,18 +405,39 @@ fn list_local(location: &Location, path: &FsPath) -> Result<Vec<ObjectEntry>> {
             if file_type.is_dir() {
                 stack.push(entry_path);
             } else if file_type.is_file() || file_type.is_symlink() {
-                let size = std::fs::metadata(&entry_path).map(|m| m.len()).unwrap_or(0);
-                files.push((entry_path, size));
+                // A dangling symlink is listed with size 0; reading it then fails with a clear error.
+                let meta = std::fs::metadata(&entry_path).ok();
+                let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
+                let version = meta.as_ref().map(local_version).unwrap_or_default();
+                files.push((entry_path, size, version));
             }
         }
     }
     let mut entries = Vec::with_capacity(files.len());
-    for (file, size) in files {
+    for (file, size, version) in files {
         let rel = file.strip_prefix(path).unwrap_or(&file).to_string_lossy().replace('\\', "/");
-        entries.push(ObjectEntry { location: location.join(&rel), size });
+        entries.push(ObjectEntry { location: location.join(&rel), size, version });
     }
     entries.sort_by(|a, b| a.location.path.as_ref().cmp(b.location.path.as_ref()));
     Ok(entries)
+}
+
+/// A local file's version: its modification time in nanoseconds.
+fn local_version(meta: &std::fs::Metadata) -> String {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| format!("mtime:{}", d.as_nanos()))
+        .unwrap_or_default()
+}
+
+/// An object's version on a remote store: its ETag (or object version), else its modification time.
+fn object_version(meta: &object_store::ObjectMeta) -> String {
+    match (&meta.e_tag, &meta.version) {
+        (Some(etag), _) => format!("etag:{etag}"),
+        (None, Some(version)) => format!("version:{version}"),
+        (None, None) => format!("mtime:{}", meta.last_modified.timestamp_nanos_opt().unwrap_or_default()),
+    }
 }
 
 /// One store per `scheme://authority`, so that `memory://x` is the same store wherever it is named.
@@ -370,32 +476,72 @@ fn cached_store(scheme: &str, authority: &str) -> std::result::Result<Arc<dyn Ob
     Ok(store)
 }
 
-/// Lists every object under each of `inputs` (paths or URLs), keeping those `accept` likes, sorted and
-/// de-duplicated. Each entry comes with its path relative to the input it was found under.
-pub fn list_inputs(inputs: &[String], accept: impl Fn(&str) -> bool) -> Result<Vec<(ObjectEntry, String)>> {
-    let mut all = Vec::new();
+/// Names sluice gives its own bookkeeping under a stage's output; a stage reading that output as its
+/// input never takes them for data.
+pub const BOOKKEEPING_NAMES: [&str; 5] = ["_manifests", "_work", "_tmp", "_locks", "_stats"];
+
+/// Whether `relative` (a path under an input root) is sluice's own bookkeeping: a manifest, a stats file,
+/// a phase's intermediates, a lock, or the temporary of an interrupted atomic write.
+pub fn is_bookkeeping(relative: &str) -> bool {
+    relative.split('/').any(|part| {
+        BOOKKEEPING_NAMES.contains(&part) || part.starts_with("_stats") || is_local_temporary(part)
+    })
+}
+
+/// The inputs of a stage: every object under each input that the stage accepts, sorted and
+/// de-duplicated, each with its path relative to the input it was found under; and what was left out.
+#[derive(Debug, Default)]
+pub struct InputListing {
+    pub accepted: Vec<(ObjectEntry, String)>,
+    /// Objects the stage does not take (another file type), by location: reported, never silently lost.
+    pub skipped: Vec<String>,
+}
+
+impl std::fmt::Debug for ObjectEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} bytes)", self.location, self.size)
+    }
+}
+
+/// Lists every object under each of `inputs` (paths or URLs), keeping those `accept` likes. sluice's own
+/// bookkeeping (see [`is_bookkeeping`]) is left out silently; every other object `accept` refuses is
+/// listed in [`InputListing::skipped`]. An input under which nothing is accepted is an error.
+pub fn list_stage_inputs(inputs: &[String], accept: impl Fn(&str) -> bool) -> Result<InputListing> {
+    let mut listing = InputListing::default();
     for input in inputs {
         let base = Location::parse(input)?;
         let entries = base.list_objects()?;
         let mut found = false;
         for entry in entries {
             let rel = entry.location.relative_to(&base);
-            // Skip sluice's own bookkeeping (manifests, temporaries, stats) when reading a stage's output.
-            if rel.split('/').any(|part| part.starts_with('_') || part.starts_with('.')) {
+            if is_bookkeeping(&rel) {
                 continue;
             }
             if accept(&rel) {
                 found = true;
-                all.push((entry, rel));
+                listing.accepted.push((entry, rel));
+            } else {
+                listing.skipped.push(entry.location.to_string());
             }
         }
         if !found {
             return Err(Error::NoInput(input.clone()));
         }
     }
-    all.sort_by(|a, b| a.0.location.to_string().cmp(&b.0.location.to_string()));
-    all.dedup_by(|a, b| a.0.location.to_string() == b.0.location.to_string());
-    Ok(all)
+    listing.accepted.sort_by(|a, b| a.0.location.to_string().cmp(&b.0.location.to_string()));
+    listing.accepted.dedup_by(|a, b| a.0.location.to_string() == b.0.location.to_string());
+    listing.skipped.sort();
+    listing.skipped.dedup();
+    Ok(listing)
+}
+
+/// [`list_stage_inputs`] without the list of what was left out (for commands that read documents).
+pub fn list_inputs(inputs: &[String], accept: impl Fn(&str) -> bool) -> Result<Vec<(ObjectEntry, String)>> {
+    let listing = list_stage_inputs(inputs, accept)?;
+    for skipped in &listing.skipped {
+        tracing::warn!("{skipped}: not a file this command reads; skipped");
+    }
+    Ok(listing.accepted)
 }
 
 #[cfg(test)]
