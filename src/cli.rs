@@ -15,11 +15,14 @@ use crate::progress::BarProgress;
 #[derive(Debug, Parser)]
 #[command(
     name = "sluice",
-    version,
+    version = env!("SLUICE_VERSION"),
     about = "Common Crawl → LLM pretraining data, DCLM-style: ingest WARC/WET into documents, filter them with \
              DCLM-Baseline's exact heuristics and fastText classifiers (dedup, mixing and tokenization are coming). \
              Every stage is a resumable, shardable batch job over local disk or s3://, gs://, az://.",
     long_about = None,
+    after_help = "Exit status: 0 success; 1 an error outside the shards (I/O, store, model); 2 a usage or recipe \
+                  error (nothing was run); 3 some shards failed (the rest are committed: rerun to retry); 4 every \
+                  shard failed; 5 another process is writing the same output.",
     propagate_version = true
 )]
 pub struct Cli {
@@ -46,6 +49,11 @@ pub enum Command {
     /// Quality classifiers: train one, or find the threshold for a top-k % cut.
     #[command(subcommand)]
     Quality(crate::quality::QualityCommand),
+    /// Show what `sluice run RECIPE` would do, without doing it: each stage's inputs, tasks per worker,
+    /// what is committed, what is stale and why.
+    Plan(crate::plan::PlanArgs),
+    /// Merge and print the statistics of a stage output (`_stats.json` and every worker's `_stats/*.json`).
+    Stats(crate::stats::StatsArgs),
 }
 
 /// Options every stage run takes.
@@ -61,11 +69,28 @@ pub struct JobArgs {
     /// Redo shards that are already committed instead of skipping them.
     #[arg(long)]
     pub no_resume: bool,
+    /// Before reusing a committed shard, recompute its checksum (a full read) as well as its size.
+    #[arg(long)]
+    pub verify: bool,
+    /// A smoke run: each shard stops after N input documents. Its outputs are marked as such and redone
+    /// by a run without --limit.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Print each stage's statistics as one JSON line on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl JobArgs {
     pub fn options(&self, format: Format) -> RunOptions {
-        RunOptions { shard: self.shard, threads: self.threads, format, resume: !self.no_resume }
+        RunOptions {
+            shard: self.shard,
+            threads: self.threads,
+            format,
+            resume: !self.no_resume,
+            verify: self.verify,
+            limit: self.limit,
+        }
     }
 }
 
@@ -147,7 +172,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let progress = BarProgress::new(quiet);
             let report = run_stage(&stage, &args.inputs, &args.output, &args.job.options(args.format), &progress)
                 .with_context(|| format!("ingest into {} failed", args.output))?;
-            crate::summary::print_stage_summary(&report);
+            crate::summary::print_stage_report(&report, args.job.json);
             Ok(())
         }
         Command::Filter(args) => {
@@ -155,5 +180,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Inspect(args) => crate::inspect::inspect(&args),
         Command::Quality(command) => crate::quality::run(&command),
+        Command::Plan(args) => crate::plan::plan(&args),
+        Command::Stats(args) => crate::stats::stats(&args),
     }
 }

@@ -35,7 +35,7 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         .into_iter()
         .map(|e| e.location)
         .filter(|l| {
-            Format::from_path(l.file_name()).is_some() && !l.relative_to(&base).split('/').any(|p| p.starts_with('_'))
+            Format::from_path(l.file_name()).is_some() && !sluice_core::store::is_bookkeeping(&l.relative_to(&base))
         })
         .collect();
     if files.is_empty() {

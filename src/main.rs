@@ -6,9 +6,11 @@
 
 mod cli;
 mod inspect;
+mod plan;
 mod progress;
 mod quality;
 mod recipe;
+mod stats;
 mod summary;
 
 use clap::Parser;
@@ -22,8 +24,26 @@ fn main() {
         for cause in error.chain().skip(1) {
             eprintln!("  caused by: {cause}");
         }
-        std::process::exit(1);
+        std::process::exit(exit_code(&error));
     }
+}
+
+/// Exit codes a script or a scheduler can act on (also in `--help`):
+/// 1 an error before or outside the shards (I/O, a store, a model that does not load);
+/// 2 a usage or recipe error (nothing was run; clap uses 2 for bad arguments too);
+/// 3 some shards failed (the others are committed: rerun to retry the failed ones);
+/// 4 every shard failed; 5 another process is writing the same output.
+fn exit_code(error: &anyhow::Error) -> i32 {
+    use sluice_core::Error;
+    for cause in error.chain() {
+        match cause.downcast_ref::<Error>() {
+            Some(Error::Recipe { .. } | Error::ShardSpec(_) | Error::Location { .. }) => return 2,
+            Some(Error::ShardsFailed { failed, total, .. }) => return if failed == total { 4 } else { 3 },
+            Some(Error::Locked { .. }) => return 5,
+            _ => {}
+        }
+    }
+    1
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

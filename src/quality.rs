@@ -95,8 +95,7 @@ pub fn run(command: &QualityCommand) -> Result<()> {
                 ..TrainSettings::default()
             };
             train_classifier(&positives, &negatives, &settings, &args.out)
-                .map_err(anyhow::Error::msg)
-                .context("fastText training failed")?;
+                .with_context(|| format!("training a classifier into {}", args.out.display()))?;
             println!(
                 "trained on {} positive and {} negative examples → {}",
                 positives.len(),

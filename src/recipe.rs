@@ -59,11 +59,11 @@ pub enum StageSpec {
 
 /// A stage with its resolved input and output (built only when it runs: a stage may need what an earlier
 /// one writes).
-struct PlannedStage<'a> {
-    position: usize,
-    spec: &'a StageSpec,
-    input: Vec<String>,
-    output: String,
+pub(crate) struct PlannedStage<'a> {
+    pub position: usize,
+    pub spec: &'a StageSpec,
+    pub input: Vec<String>,
+    pub output: String,
 }
 
 impl StageSpec {
@@ -81,7 +81,8 @@ impl StageSpec {
         }
     }
 
-    fn build(&self) -> Result<Box<dyn Stage>> {
+    /// The runnable stage (models and lists are loaded later, by [`Stage::prepare`] when it starts).
+    pub fn build(&self) -> Result<Box<dyn Stage>> {
         Ok(match self {
             StageSpec::Ingest(c) => Box::new(IngestStage::new(c.clone())),
             StageSpec::Filter(c) => Box::new(FilterStage::new(c.clone()).map_err(anyhow::Error::msg)?),
@@ -101,7 +102,8 @@ pub fn load_recipe(path: &Path) -> Result<Recipe> {
     Ok(recipe)
 }
 
-fn plan<'a>(recipe: &'a Recipe, output_root: &str) -> Vec<PlannedStage<'a>> {
+/// Every stage with its resolved input and output.
+pub(crate) fn plan_recipe<'a>(recipe: &'a Recipe, output_root: &str) -> Vec<PlannedStage<'a>> {
     let mut planned: Vec<PlannedStage> = Vec::new();
     for (i, spec) in recipe.stages.iter().enumerate() {
         let (input, output) = spec.io();
@@ -139,11 +141,35 @@ pub fn run_filter_only(
         let last = i + 1 == filters.len();
         let out = if last { output.to_string() } else { format!("{}/{}-filter", output.trim_end_matches('/'), i + 1) };
         let stage = FilterStage::new((*config).clone()).map_err(anyhow::Error::msg)?;
-        let progress = BarProgress::new(quiet);
+        let progress = BarProgress::new(quiet || job.json);
         let report = run_stage(&stage, &current, &out, &job.options(format.unwrap_or(recipe.format)), &progress)
             .with_context(|| format!("filter stage {} of {} failed", i + 1, recipe_path.display()))?;
-        crate::summary::print_stage_summary(&report);
+        crate::summary::print_stage_report(&report, job.json);
         current = vec![out];
+    }
+    Ok(())
+}
+
+/// Fails, naming each, if any file a stage refers to (a model, a word list) does not exist.
+fn check_referenced_files(recipe: &Path, planned: &[&PlannedStage], built: &[Box<dyn Stage>]) -> Result<()> {
+    let mut missing = Vec::new();
+    for (planned, stage) in planned.iter().zip(built) {
+        for file in stage.referenced_files() {
+            let exists = sluice_core::store::Location::parse(&file).and_then(|l| l.exists()).unwrap_or(false);
+            if !exists {
+                missing.push(format!("stage {} ({}): {file}", planned.position, planned.spec.name()));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err(sluice_core::Error::Recipe {
+            file: recipe.to_path_buf(),
+            message: format!(
+                ": files the recipe refers to do not exist (nothing was run):\n  {}",
+                missing.join("\n  ")
+            ),
+        }
+        .into());
     }
     Ok(())
 }
@@ -152,7 +178,7 @@ pub fn run_filter_only(
 pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
     let recipe = load_recipe(&args.recipe)?;
     let output_root = args.output.clone().unwrap_or_else(|| recipe.output.clone());
-    let stages = plan(&recipe, &output_root);
+    let stages = plan_recipe(&recipe, &output_root);
     let selected: Vec<&PlannedStage> = match &args.stage {
         None => stages.iter().collect(),
         Some(wanted) => {
@@ -164,19 +190,31 @@ pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
             matches
         }
     };
-    println!("recipe {} ({} stages) → {}", recipe.name, stages.len(), output_root);
-    if let Some(description) = &recipe.description {
-        println!("  {description}");
+    // Build every selected stage and check every file they refer to before any work, so a missing model
+    // is reported now and not after hours of an earlier stage.
+    let built = selected
+        .iter()
+        .map(|planned| {
+            planned.spec.build().with_context(|| {
+                format!("stage {} ({}) of {}", planned.position, planned.spec.name(), args.recipe.display())
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    check_referenced_files(&args.recipe, &selected, &built)?;
+    if !args.job.json {
+        println!("recipe {} ({} stages) → {}", recipe.name, stages.len(), output_root);
+        if let Some(description) = &recipe.description {
+            println!("  {description}");
+        }
     }
-    for planned in selected {
+    for (planned, stage) in selected.iter().zip(&built) {
         let context =
             || format!("stage {} ({}) of {} failed", planned.position, planned.spec.name(), args.recipe.display());
-        let stage = planned.spec.build().with_context(context)?;
-        let progress = BarProgress::new(quiet);
+        let progress = BarProgress::new(quiet || args.job.json);
         let report =
             run_stage(stage.as_ref(), &planned.input, &planned.output, &args.job.options(recipe.format), &progress)
                 .with_context(context)?;
-        crate::summary::print_stage_summary(&report);
+        crate::summary::print_stage_report(&report, args.job.json);
     }
     Ok(())
 }
@@ -224,7 +262,7 @@ mod tests {
             "name: t\noutput: out/x/\nstages:\n  - ingest: {input: [a]}\n  - ingest: {}\n",
         )
         .unwrap();
-        let planned = plan(&recipe, &recipe.output);
+        let planned = plan_recipe(&recipe, &recipe.output);
         assert_eq!(planned[0].output, "out/x/1-ingest");
         assert_eq!(planned[1].input, vec!["out/x/1-ingest".to_string()]);
         assert_eq!(planned[1].output, "out/x/2-ingest");

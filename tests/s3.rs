@@ -10,6 +10,10 @@ use sluice_core::store::Location;
 #[test]
 fn ingest_reads_and_writes_s3_exactly_like_local_disk() {
     if std::env::var("SLUICE_TEST_S3").is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but no local S3 server: run through `make test`"
+        );
         eprintln!(
             "SKIPPED ingest_reads_and_writes_s3_exactly_like_local_disk: no local S3 server (run through `make test`)"
         );

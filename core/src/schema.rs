@@ -133,15 +133,16 @@ pub struct DecodedBatch {
 /// types (struct, map, list). Columns sluice does not model go to `extra`, so they are written back out.
 /// A missing `id` is derived from the content (rule 3 in [`crate::document`]).
 pub fn batch_to_documents(batch: &RecordBatch) -> Result<DecodedBatch, ArrowError> {
-    let text_array =
-        batch.column_by_name("text").ok_or_else(|| ArrowError::SchemaError("no 'text' column".into()))?;
+    let text_array = batch.column_by_name("text").ok_or_else(|| ArrowError::SchemaError("no 'text' column".into()))?;
     if !is_string_like(text_array.data_type()) {
         return Err(ArrowError::SchemaError(format!("column 'text' is {}, expected a string", text_array.data_type())));
     }
     let text = as_utf8(text_array)?;
     let id = batch.column_by_name("id").map(as_utf8).transpose()?;
-    let optional =
-        OPTIONAL_COLUMNS.iter().map(|n| batch.column_by_name(n).map(as_utf8).transpose()).collect::<Result<Vec<_>, _>>()?;
+    let optional = OPTIONAL_COLUMNS
+        .iter()
+        .map(|n| batch.column_by_name(n).map(as_utf8).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
     let json = JSON_COLUMNS.iter().map(|n| json_column(batch, n)).collect::<Result<Vec<_>, _>>()?;
     let unknown = unknown_columns_as_json(batch)?;
 
@@ -275,9 +276,8 @@ fn batch_json_rows(batch: &RecordBatch) -> Result<Vec<JsonMap>, ArrowError> {
 
 /// Columns sluice does not model, as one JSON object per row (`None` when there are none).
 fn unknown_columns_as_json(batch: &RecordBatch) -> Result<Option<Vec<JsonMap>>, ArrowError> {
-    let known = |name: &str| {
-        name == "id" || name == "text" || OPTIONAL_COLUMNS.contains(&name) || JSON_COLUMNS.contains(&name)
-    };
+    let known =
+        |name: &str| name == "id" || name == "text" || OPTIONAL_COLUMNS.contains(&name) || JSON_COLUMNS.contains(&name);
     let schema = batch.schema();
     let indices: Vec<usize> = (0..schema.fields().len()).filter(|i| !known(schema.field(*i).name())).collect();
     if indices.is_empty() {

@@ -76,14 +76,22 @@ impl JsonlReader {
             Ok(n) => n,
             Err(e) if self.compression != Compression::None && is_corrupt_stream(&e) => {
                 // Damaged compressed data: keep every line read before it, count the loss, stop here.
-                tracing::warn!("{}:{}: compressed stream damaged ({e}); the rest is lost", self.name, self.line_number + 1);
+                tracing::warn!(
+                    "{}:{}: compressed stream damaged ({e}); the rest is lost",
+                    self.name,
+                    self.line_number + 1
+                );
                 self.damaged = true;
                 self.buf.clear();
                 self.skip("jsonl_stream_corrupt");
                 return Ok(false);
             }
             Err(e) => {
-                return Err(Error::Jsonl { location: self.name.clone(), line: self.line_number + 1, message: e.to_string() })
+                return Err(Error::Jsonl {
+                    location: self.name.clone(),
+                    line: self.line_number + 1,
+                    message: e.to_string(),
+                })
             }
         };
         if n == 0 {

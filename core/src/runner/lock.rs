@@ -107,7 +107,10 @@ fn lock_local(output: &Location, path: &std::path::Path) -> Result<std::fs::File
         });
     }
     let me = serde_json::to_vec(&Holder::me(0)).map_err(|e| Error::Other(e.to_string()))?;
-    file.set_len(0).and_then(|_| file.rewind()).and_then(|_| file.write_all(&me)).map_err(|e| Error::io(path.display().to_string(), e))?;
+    file.set_len(0)
+        .and_then(|_| file.rewind())
+        .and_then(|_| file.write_all(&me))
+        .map_err(|e| Error::io(path.display().to_string(), e))?;
     Ok(file)
 }
 

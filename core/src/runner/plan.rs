@@ -51,7 +51,7 @@ pub struct StagePlan {
 pub fn plan_stage(stage: &dyn Stage, inputs: &[String], output: &str, options: &RunOptions) -> Result<StagePlan> {
     let listing = list_stage_inputs(inputs, |rel| stage.accepts(rel))?;
     for skipped in &listing.skipped {
-        tracing::warn!("{skipped}: not an input of stage '{}'; skipped", stage.name());
+        tracing::info!("{skipped}: not an input of stage '{}'; skipped", stage.name());
     }
     let identities = InputIdentities::load(inputs)?;
     let identity = RunIdentity::of(stage, options.limit)?;

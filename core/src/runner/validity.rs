@@ -36,8 +36,9 @@ impl RunIdentity {
     pub fn of(stage: &dyn Stage, limit: Option<u64>) -> Result<RunIdentity> {
         let mut referenced = BTreeMap::new();
         for file in stage.referenced_files() {
-            let hash = hash_object(&Location::parse(&file)?)
-                .map_err(|e| Error::Other(format!("stage '{}' refers to {file}, which cannot be read: {e}", stage.name())))?;
+            let hash = hash_object(&Location::parse(&file)?).map_err(|e| {
+                Error::Other(format!("stage '{}' refers to {file}, which cannot be read: {e}", stage.name()))
+            })?;
             referenced.insert(file, hash);
         }
         Ok(RunIdentity {

@@ -186,7 +186,9 @@ impl Location {
             };
         }
         match block_on(self.store.head(&self.path)) {
-            Ok(meta) => Ok(Some(ObjectEntry { location: self.clone(), size: meta.size, version: object_version(&meta) })),
+            Ok(meta) => {
+                Ok(Some(ObjectEntry { location: self.clone(), size: meta.size, version: object_version(&meta) }))
+            }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(Error::store(self.to_string(), e)),
         }
@@ -203,7 +205,9 @@ impl Location {
             let created = std::fs::OpenOptions::new().write(true).create_new(true).open(target);
             return match created {
                 Ok(mut file) => {
-                    file.write_all(&bytes.into()).and_then(|_| file.sync_all()).map_err(|e| Error::io(self.to_string(), e))?;
+                    file.write_all(&bytes.into())
+                        .and_then(|_| file.sync_all())
+                        .map_err(|e| Error::io(self.to_string(), e))?;
                     Ok(true)
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
@@ -483,9 +487,9 @@ pub const BOOKKEEPING_NAMES: [&str; 5] = ["_manifests", "_work", "_tmp", "_locks
 /// Whether `relative` (a path under an input root) is sluice's own bookkeeping: a manifest, a stats file,
 /// a phase's intermediates, a lock, or the temporary of an interrupted atomic write.
 pub fn is_bookkeeping(relative: &str) -> bool {
-    relative.split('/').any(|part| {
-        BOOKKEEPING_NAMES.contains(&part) || part.starts_with("_stats") || is_local_temporary(part)
-    })
+    relative
+        .split('/')
+        .any(|part| BOOKKEEPING_NAMES.contains(&part) || part.starts_with("_stats") || is_local_temporary(part))
 }
 
 /// The inputs of a stage: every object under each input that the stage accepts, sorted and
