@@ -471,4 +471,59 @@ mod tests {
         assert_eq!(value["attributes"], serde_json::json!({"a": null, "b": null, "c": [null]}));
         assert_eq!(parse_line(br#"{"text": "x", "a": NaNo}"#), Err("jsonl_invalid_json"));
     }
+
+    fn read_file(name: &str, bytes: &[u8]) -> (Vec<String>, BTreeMap<String, u64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let location = Location::parse(path.to_str().unwrap()).unwrap();
+        let mut reader = super::super::open_reader(&location).unwrap();
+        let mut texts = Vec::new();
+        while let Some(batch) = reader.next_batch().unwrap() {
+            texts.extend(batch.into_iter().map(|d| d.text));
+        }
+        (texts, reader.skipped().clone())
+    }
+
+    fn lines(n: usize) -> Vec<u8> {
+        (0..n)
+            .map(|i| format!("{{\"text\": \"document {i} {}\"}}\n", "x".repeat(i % 97)))
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    #[test]
+    fn a_damaged_compressed_file_keeps_the_lines_before_the_damage() {
+        let plain = lines(5000);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        std::io::Write::write_all(&mut gz, &plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::encode_all(&plain[..], 3).unwrap();
+        for (name, compressed) in [("a.jsonl.gz", gz), ("a.jsonl.zst", zst)] {
+            // Cut the file at 60 %: the lines before the cut read, the loss is counted.
+            let (texts, skipped) = read_file(name, &compressed[..compressed.len() * 6 / 10]);
+            assert!(texts.len() > 1000 && texts.len() < 5000, "{name}: {} lines", texts.len());
+            for (i, text) in texts.iter().enumerate() {
+                assert!(text.starts_with(&format!("document {i} ")), "{name}: line {i} is {text}");
+            }
+            assert_eq!(skipped.get("jsonl_stream_corrupt"), Some(&1), "{name}");
+            // Garbage in the middle of the stream: the same.
+            let mut garbled = compressed.clone();
+            let middle = garbled.len() / 2;
+            garbled[middle..middle + 64].fill(0xA5);
+            let (texts, skipped) = read_file(name, &garbled);
+            assert!(
+                texts.len() < 5000 && skipped.values().sum::<u64>() >= 1,
+                "{name}: {} lines, {skipped:?}",
+                texts.len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_on_line_one_is_not_a_bad_line() {
+        let (texts, skipped) = read_file("bom.jsonl", b"\xEF\xBB\xBF{\"text\": \"first\"}\n{\"text\": \"second\"}\n");
+        assert_eq!(texts, ["first", "second"]);
+        assert!(skipped.is_empty(), "{skipped:?}");
+    }
 }

@@ -81,7 +81,7 @@ impl Location {
         if authority.is_empty() {
             return Err(bad(format!("missing bucket or container name after '{scheme}://'")));
         }
-        let store = cached_store(scheme, authority).map_err(|reason| bad(reason))?;
+        let store = cached_store(scheme, authority).map_err(&bad)?;
         let path = ObjectPath::parse(key.trim_end_matches('/')).map_err(|e| bad(e.to_string()))?;
         Ok(Location { store, path, root: format!("{scheme}://{authority}"), local: None })
     }
@@ -392,7 +392,10 @@ fn normalize(path: &FsPath) -> PathBuf {
 fn list_local(location: &Location, path: &FsPath) -> Result<Vec<ObjectEntry>> {
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        // Nothing is under a path that does not exist, or under a file (`file.parquet/_manifests`).
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            return Ok(Vec::new())
+        }
         Err(e) => return Err(Error::io(location.to_string(), e)),
     };
     if meta.is_file() {
@@ -532,7 +535,7 @@ pub fn list_stage_inputs(inputs: &[String], accept: impl Fn(&str) -> bool) -> Re
             return Err(Error::NoInput(input.clone()));
         }
     }
-    listing.accepted.sort_by(|a, b| a.0.location.to_string().cmp(&b.0.location.to_string()));
+    listing.accepted.sort_by_key(|a| a.0.location.to_string());
     listing.accepted.dedup_by(|a, b| a.0.location.to_string() == b.0.location.to_string());
     listing.skipped.sort();
     listing.skipped.dedup();
