@@ -66,22 +66,30 @@ fn ingesting_straight_to_jsonl_gives_the_same_documents_as_parquet() {
 fn dolma_and_dclm_jsonl_files_go_through_unchanged() {
     let Some(data) = shared_or_skip("dolma_and_dclm_jsonl_files_go_through_unchanged") else { return };
     let dir = data.join("text/dolma_cc_samples");
-    let Some(file) = std::fs::read_dir(&dir)
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| sluice_core::format::Format::from_path(&p.to_string_lossy()).is_some())
-    else {
-        panic!("no JSONL file in {}", dir.display());
-    };
-    let docs = read_all(&Location::parse(file.to_str().unwrap()).unwrap()).unwrap();
-    assert!(!docs.is_empty());
+        .filter(|p| sluice_core::format::Format::from_path(&p.to_string_lossy()).is_some())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3, "the dolma samples in {}", dir.display());
     let out = tempfile::tempdir().unwrap();
-    let copy = Location::parse(out.path().join("copy.jsonl").to_str().unwrap()).unwrap();
-    write_all(&copy, Format::Jsonl(Compression::None), &docs).unwrap();
-    // Same JSON values line by line (key order may differ).
-    let original = read_json_lines(&file);
-    let written = read_json_lines(copy.local_path().unwrap());
-    assert_eq!(original, written);
+    for file in files {
+        let docs = read_all(&Location::parse(file.to_str().unwrap()).unwrap()).unwrap();
+        let original = read_json_lines(&file);
+        assert_eq!(docs.len(), original.len(), "{}: every line is a document", file.display());
+        // JSONL → JSONL: the same JSON values line by line (key order may differ).
+        let copy = Location::parse(out.path().join("copy.jsonl").to_str().unwrap()).unwrap();
+        write_all(&copy, Format::Jsonl(Compression::None), &docs).unwrap();
+        assert_eq!(original, read_json_lines(copy.local_path().unwrap()), "{}", file.display());
+        // JSONL → Parquet → JSONL: the same documents and the same lines.
+        let parquet = Location::parse(out.path().join("copy.parquet").to_str().unwrap()).unwrap();
+        write_all(&parquet, Format::Parquet, &docs).unwrap();
+        let back = read_all(&parquet).unwrap();
+        assert_eq!(back, docs, "{}", file.display());
+        write_all(&copy, Format::Jsonl(Compression::None), &back).unwrap();
+        assert_eq!(original, read_json_lines(copy.local_path().unwrap()), "{} via Parquet", file.display());
+    }
 }
 
 fn read_json_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
