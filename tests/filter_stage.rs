@@ -22,7 +22,7 @@ fn a_recipe_ingests_then_filters_with_counted_drops() {
     for manifest in filtered.values() {
         assert_accounted(manifest);
         kept += manifest["stats"]["docs_out"].as_u64().unwrap();
-        too_short += stat(manifest, "drops", "03_page_length_filter");
+        too_short += stat(manifest, "drops", "page_length_filter");
     }
     // The English article pages survive; short and non-English pages do not.
     assert!(kept > 50 && too_short > 10, "kept {kept}, too short {too_short}");

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sluice_core::Document;
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::step::{keep_if, Step, Verdict};
+use crate::step::{keep_unless_check, Step, Verdict};
 use crate::text;
 
 const TERMINAL: [char; 14] = [
@@ -20,7 +20,9 @@ const TERMINAL: [char; 14] = [
 ];
 
 /// `fineweb_quality_filter`: drops pages where too few lines end in punctuation, too many lines are short,
-/// too many characters sit in duplicated lines, or there are too many newlines per word (lists).
+/// too many characters sit in duplicated lines, or there are too many newlines per word (lists). The drop
+/// reason names the check, as datatrove does: `line_punct_ratio`, `short_line_ratio`, `char_dup_ratio`,
+/// `list_ratio` (and `empty` for a page without a non-empty line).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinewebQualityFilter {
@@ -62,24 +64,25 @@ impl Step for FinewebQualityFilter {
     fn apply(&self, doc: &mut Document) -> Verdict {
         let lines: Vec<&str> = doc.text.split('\n').filter(|l| !text::strip(l).is_empty()).collect();
         if lines.is_empty() {
-            return Verdict::Drop;
+            return Verdict::DropCheck("empty");
         }
         let n = lines.len() as f64;
         let punctuated = lines.iter().filter(|l| l.ends_with(TERMINAL)).count() as f64 / n;
         if punctuated < self.line_punct_thr && !(punctuated == 0.0 && self.line_punct_exclude_zero) {
-            return Verdict::Drop;
+            return Verdict::DropCheck("line_punct_ratio");
         }
         let short = lines.iter().filter(|l| text::len(l) <= self.short_line_length).count() as f64 / n;
         if short > self.short_line_thr {
-            return Verdict::Drop;
+            return Verdict::DropCheck("short_line_ratio");
         }
         let mut seen = HashSet::new();
         let duplicate_chars: usize = lines.iter().filter(|l| !seen.insert(**l)).map(|l| text::len(l)).sum();
         let chars = text::len(&doc.text) - doc.text.matches('\n').count();
         if chars == 0 || duplicate_chars as f64 / chars as f64 > self.char_duplicates_ratio {
-            return Verdict::Drop;
+            return Verdict::DropCheck("char_dup_ratio");
         }
         let words = doc.text.split_word_bounds().filter(|w| !text::strip(w).is_empty()).count();
-        keep_if(words > 0 && doc.text.matches('\n').count() as f64 / words as f64 <= self.new_line_ratio)
+        let list_like = words == 0 || doc.text.matches('\n').count() as f64 / words as f64 > self.new_line_ratio;
+        keep_unless_check(!list_like, "list_ratio")
     }
 }

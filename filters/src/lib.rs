@@ -3,7 +3,9 @@
 //! A [`Step`] is a small pure function over one document with its parameters in a typed struct that a
 //! recipe deserialises ([`StepConfig`]): a *filter* keeps or drops, a *modifier* rewrites the text (and drops
 //! the document if nothing is left), an *enricher* adds an attribute. Steps run in order; the first drop
-//! ends a document's way through the chain, and the step's name is the drop reason in the stage stats.
+//! ends a document's way through the chain, and the step's name is the drop reason in the stage stats
+//! ([`stage`] lists the reason names). A step is plain data until [`Step::prepare`] loads its models and
+//! list files; what cannot be loaded is a [`FilterError`] naming the step and the file.
 //!
 //! * [`text`] — Python's string semantics (`str.split`, `isalpha`, fastText tokenization), which DCLM's
 //!   thresholds are defined over.
@@ -18,13 +20,17 @@
 //! Recipes combine them into DCLM-Baseline, Gopher, C4, FineWeb and RefinedWeb rule sets (`recipes/`).
 
 pub mod dclm;
+mod error;
 pub mod fineweb;
+mod lists;
+mod prediction;
 pub mod quality;
 mod registry;
 pub mod stage;
 pub mod step;
 pub mod text;
 
+pub use error::FilterError;
 pub use registry::StepConfig;
 pub use stage::{FilterConfig, FilterStage};
 pub use step::{Step, Verdict};

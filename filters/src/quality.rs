@@ -7,14 +7,15 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use fasttext::{Args, FastText, LossName, ModelName};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sluice_core::Document;
 
-use crate::step::{keep_if, Step, Verdict};
+use crate::error::FilterError;
+use crate::step::{keep_if, prepare_once, Step, Verdict, NOT_PREPARED};
 use crate::text;
 
 /// The text a quality classifier sees: DCLM's `" ".join(text.strip().splitlines())`.
@@ -22,39 +23,49 @@ pub fn classifier_input(text: &str) -> String {
     text::splitlines(text::strip(text)).join(" ")
 }
 
-/// DCLM's `hq` probability: the top label's probability, or one minus it when the top label is `cc`.
-pub fn hq_probability(model: &FastText, text: &str) -> f64 {
-    let input = classifier_input(text);
-    // The Python binding appends a newline (an end-of-sentence token) to what it predicts on.
-    let predictions = model.predict(&format!("{input}\n"), 1, 0.0).unwrap_or_default();
-    match predictions.first() {
+/// DCLM's `hq` probability: the top label's probability, or one minus it when the top label is `cc` (0 when
+/// the model predicts nothing).
+pub fn hq_probability(model: &FastText, text: &str) -> Result<f64, FilterError> {
+    let predictions = crate::prediction::predict(model, &classifier_input(text), 1)?;
+    Ok(match predictions.first() {
         Some(best) if best.label == "__label__cc" => 1.0 - f64::from(best.prob),
         Some(best) => f64::from(best.prob),
         None => 0.0,
-    }
-}
-
-/// Where DCLM keeps its quality models; a bare file name is looked up there too.
-const DCLM_MODEL_DIR: &str = "baselines/mappers/enrichers/quality_prediction_enrichment_models";
-
-fn find_model(name: &str) -> Result<PathBuf, String> {
-    let candidates = [PathBuf::from(name), Path::new(DCLM_MODEL_DIR).join(name)];
-    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
-        format!("quality model '{name}' not found (give a path; DCLM's fasttext_oh_eli5.bin is on the HF hub, or train one with `sluice quality train`)")
     })
 }
 
-fn load_model(name: &str) -> Result<FastText, String> {
-    let path = find_model(name)?;
-    let mut model = FastText::new();
-    model.load_model(&path.to_string_lossy())?;
-    Ok(model)
+/// Where DCLM keeps its quality models; a file name not found as given is looked up there too.
+const DCLM_MODEL_DIR: &str = "baselines/mappers/enrichers/quality_prediction_enrichment_models";
+
+const HQ_PROB_ENRICHER: &str = "classify_fasttext_hq_prob_enricher";
+
+/// The file a model name refers to: the name as a path if that file exists, else the same name in DCLM's
+/// model folder if that exists, else the name as given (which then fails as not found).
+fn model_path(name: &str) -> PathBuf {
+    let in_dclm_dir = Path::new(DCLM_MODEL_DIR).join(name);
+    if !Path::new(name).is_file() && in_dclm_dir.is_file() {
+        in_dclm_dir
+    } else {
+        PathBuf::from(name)
+    }
 }
 
-/// A digest of the model file, so that a stage's fingerprint (and so resume) changes with the model.
-fn model_digest(name: &str) -> Result<String, String> {
-    let bytes = std::fs::read(find_model(name)?).map_err(|e| e.to_string())?;
-    Ok(format!("{:016x}", fnv1a(&bytes)))
+fn load_model(step: &'static str, path: &Path) -> Result<FastText, FilterError> {
+    let shown = path.display().to_string();
+    if !path.is_file() {
+        return Err(FilterError::ModelNotFound {
+            step,
+            path: shown,
+            hint: "give a path; DCLM's fasttext_oh_eli5.bin is on the HF hub, or train one with `sluice quality train`",
+        });
+    }
+    let mut model = FastText::new();
+    model.load_model(&path.to_string_lossy()).map_err(|message| FilterError::ModelLoad {
+        step,
+        path: shown,
+        message,
+    })?;
+    Ok(model)
 }
 
 /// The parameters of `classify_fasttext_hq_prob_enricher`.
@@ -75,34 +86,35 @@ fn default_key() -> String {
 
 /// `classify_fasttext_hq_prob_enricher`: stores the page's `hq` probability in `attributes[key]`. The model
 /// is loaded when the stage starts ([`Step::prepare`]), so a recipe can name a model a previous command
-/// trains.
+/// trains; it is a referenced file of the stage, so a changed model redoes the shards it scored. A page
+/// fastText fails on is an error (`prediction_failed`), never a score of 0.
 #[derive(Clone)]
 pub struct ClassifyFasttextHqProbEnricher {
     params: HqProbParams,
-    model: std::sync::OnceLock<Result<Arc<FastText>, String>>,
-}
-
-impl ClassifyFasttextHqProbEnricher {
-    fn model(&self) -> Result<&Arc<FastText>, &String> {
-        self.model.get_or_init(|| load_model(&self.params.model_filename).map(Arc::new)).as_ref()
-    }
+    model: OnceLock<Arc<FastText>>,
 }
 
 impl Step for ClassifyFasttextHqProbEnricher {
     fn name(&self) -> &'static str {
-        "classify_fasttext_hq_prob_enricher"
+        HQ_PROB_ENRICHER
     }
 
-    fn prepare(&self) -> Result<(), String> {
-        self.model().map(|_| ()).map_err(Clone::clone)
+    fn referenced_files(&self) -> Vec<String> {
+        vec![model_path(&self.params.model_filename).to_string_lossy().into_owned()]
+    }
+
+    fn prepare(&self) -> Result<(), FilterError> {
+        prepare_once(&self.model, || {
+            load_model(HQ_PROB_ENRICHER, &model_path(&self.params.model_filename)).map(Arc::new)
+        })
     }
 
     fn apply(&self, doc: &mut Document) -> Verdict {
+        let Some(model) = self.model.get() else { return Verdict::Error(NOT_PREPARED) };
         if !self.params.overwrite && doc.attributes.contains_key(&self.params.key) {
             return Verdict::Error("quality_score_exists");
         }
-        let Ok(model) = self.model() else { return Verdict::Error("quality_model_unavailable") };
-        let probability = hq_probability(model, &doc.text);
+        let Ok(probability) = hq_probability(model, &doc.text) else { return Verdict::Error("prediction_failed") };
         doc.attributes.insert(self.params.key.clone(), Value::from(probability));
         Verdict::Keep
     }
@@ -110,21 +122,14 @@ impl Step for ClassifyFasttextHqProbEnricher {
 
 impl Serialize for ClassifyFasttextHqProbEnricher {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(4))?;
-        map.serialize_entry("model_filename", &self.params.model_filename)?;
-        map.serialize_entry("key", &self.params.key)?;
-        map.serialize_entry("overwrite", &self.params.overwrite)?;
-        let digest = model_digest(&self.params.model_filename).unwrap_or_else(|_| "unavailable".into());
-        map.serialize_entry("model_digest", &digest)?;
-        map.end()
+        self.params.serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for ClassifyFasttextHqProbEnricher {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let params = HqProbParams::deserialize(d)?;
-        Ok(ClassifyFasttextHqProbEnricher { params, model: std::sync::OnceLock::new() })
+        Ok(ClassifyFasttextHqProbEnricher { params, model: OnceLock::new() })
     }
 }
 
@@ -211,8 +216,9 @@ pub fn train_classifier(
     negatives: &[String],
     settings: &TrainSettings,
     output: &Path,
-) -> Result<(), String> {
-    let mut training = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+) -> Result<(), FilterError> {
+    let io = |source| FilterError::Io { path: "fastText training file (temporary)".into(), source };
+    let mut training = tempfile::NamedTempFile::new().map_err(io)?;
     {
         let mut lines: Vec<(u64, String)> = Vec::with_capacity(positives.len() + negatives.len());
         for (label, texts) in [(&settings.positive_label, positives), (&settings.negative_label, negatives)] {
@@ -228,12 +234,12 @@ pub fn train_classifier(
         lines.sort();
         let file = training.as_file_mut();
         for (_, line) in &lines {
-            file.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+            file.write_all(line.as_bytes()).map_err(io)?;
         }
-        file.flush().map_err(|e| e.to_string())?;
+        file.flush().map_err(io)?;
     }
     let mut args = Args::new();
-    args.set_input(&training.path().to_string_lossy())?;
+    args.set_input(&training.path().to_string_lossy()).map_err(FilterError::Training)?;
     args.set_model(ModelName::SUP);
     args.set_loss(LossName::SOFTMAX);
     args.set_lr(settings.lr);
@@ -248,18 +254,21 @@ pub fn train_classifier(
     args.set_thread(settings.threads);
     args.set_verbose(0);
     let mut model = FastText::new();
-    model.train(&args)?;
-    model.save_model(&output.to_string_lossy())
+    model.train(&args).map_err(FilterError::Training)?;
+    model.save_model(&output.to_string_lossy()).map_err(|message| FilterError::Io {
+        path: output.display().to_string(),
+        source: std::io::Error::other(message),
+    })
 }
 
-/// FNV-1a: a stable 64-bit hash (training order and model digests depend on it, nothing secure).
+/// FNV-1a: a stable 64-bit hash (the training order depends on it, nothing secure).
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
 }
 
 /// Loads a trained classifier (for scoring outside a recipe).
-pub fn load_classifier(path: &Path) -> Result<FastText, String> {
-    load_model(&path.to_string_lossy())
+pub fn load_classifier(path: &Path) -> Result<FastText, FilterError> {
+    load_model(HQ_PROB_ENRICHER, path)
 }
 
 /// The score at or above which `keep_fraction` of `scores` lie (the top-k % threshold).

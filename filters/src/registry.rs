@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dclm::*;
+use crate::error::FilterError;
 use crate::fineweb::FinewebQualityFilter;
 use crate::quality::{ClassifyFasttextHqProbEnricher, QualityFilter};
 use crate::step::Step;
@@ -41,9 +42,17 @@ pub enum StepConfig {
 }
 
 impl StepConfig {
-    /// The runnable step.
+    /// The runnable step, not prepared yet: [`Step::prepare`] loads its models and lists (a
+    /// [`crate::FilterStage`] prepares every step before its first document).
     pub fn build(&self) -> Box<dyn Step> {
         self.clone().into_step()
+    }
+
+    /// The runnable step, prepared.
+    pub fn build_prepared(&self) -> Result<Box<dyn Step>, FilterError> {
+        let step = self.build();
+        step.prepare()?;
+        Ok(step)
     }
 
     fn into_step(self) -> Box<dyn Step> {

@@ -14,7 +14,7 @@ fn chain() -> Vec<Box<dyn sluice_filters::Step>> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| serde_json::from_value::<StepConfig>(s.clone()).unwrap().build())
+        .map(|s| serde_json::from_value::<StepConfig>(s.clone()).unwrap().build_prepared().unwrap())
         .collect()
 }
 

@@ -26,7 +26,7 @@ fn implemented_steps_agree_with_dclm_on_every_golden_page() {
         return;
     };
     let summary: Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
-    // Step number → the runnable step (None where sluice does not implement it yet).
+    // Step number → the runnable step (None where sluice cannot run it: the curated list is not here).
     let steps: BTreeMap<u64, (String, Option<Box<dyn sluice_filters::Step>>)> = summary["steps"]
         .as_array()
         .unwrap()
@@ -34,7 +34,7 @@ fn implemented_steps_agree_with_dclm_on_every_golden_page() {
         .map(|s| {
             let name = s["name"].as_str().unwrap().to_string();
             let config: Option<StepConfig> = serde_json::from_value(json!({ name.clone(): s["params"] })).ok();
-            (s["step"].as_u64().unwrap(), (name, config.map(|c| c.build())))
+            (s["step"].as_u64().unwrap(), (name, config.and_then(|c| c.build_prepared().ok())))
         })
         .collect();
 
@@ -117,7 +117,7 @@ fn the_whole_chain_keeps_exactly_dclms_pages_with_dclms_text() {
         .map(|s| {
             let config: StepConfig =
                 serde_json::from_value(json!({ s["name"].as_str().unwrap(): s["params"] })).unwrap();
-            config.build()
+            config.build_prepared().unwrap()
         })
         .collect();
     assert_eq!(chain.len(), 25);

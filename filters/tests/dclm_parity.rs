@@ -49,7 +49,7 @@ fn implemented_steps_agree_with_dclm_on_every_case() {
             *unsupported.entry(name).or_insert(0) += 1;
             continue;
         };
-        let step = config.build();
+        let step = config.build_prepared().unwrap_or_else(|e| panic!("{}: {e}", case["case_id"]));
         let mut doc = document(&case["input"]);
         let verdict = step.apply(&mut doc);
         let expected = &case["expected"];

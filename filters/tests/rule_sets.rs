@@ -5,7 +5,7 @@ use sluice_core::Document;
 use sluice_filters::{StepConfig, Verdict};
 
 fn run(step: serde_json::Value, text: &str) -> (Verdict, String) {
-    let step = serde_json::from_value::<StepConfig>(step).unwrap().build();
+    let step = serde_json::from_value::<StepConfig>(step).unwrap().build_prepared().unwrap();
     let mut doc = Document::from_text(text, None);
     let verdict = step.apply(&mut doc);
     (verdict, doc.text)
@@ -33,11 +33,21 @@ fn c4_line_rules() {
 #[test]
 fn fineweb_rules() {
     let article = "The Danube is Europe's second-longest river, flowing through ten countries.\nIt has been a vital trade route for centuries and connects many capital cities.\nThe Rhine rises in the Swiss Alps and flows north to the North Sea.";
-    assert_eq!(run(json!({"fineweb_quality_filter": {}}), article).0, Verdict::Keep);
-    // A menu: short lines, no punctuation.
-    assert_eq!(run(json!({"fineweb_quality_filter": {}}), "Home\nNews\nSport\nWeather\nContact us").0, Verdict::Drop);
+    let fineweb = |text: &str| run(json!({"fineweb_quality_filter": {}}), text).0;
+    assert_eq!(fineweb(article), Verdict::Keep);
+    // A menu: no line ends in punctuation.
+    assert_eq!(fineweb("Home\nNews\nSport\nWeather\nContact us"), Verdict::DropCheck("line_punct_ratio"));
+    // Punctuated, but mostly short lines.
+    assert_eq!(
+        fineweb("Home.\nNews.\nSport.\nThe Danube is Europe's second-longest river."),
+        Verdict::DropCheck("short_line_ratio")
+    );
     // Duplicated lines.
     let duplicated = format!("{article}\n{article}");
-    assert_eq!(run(json!({"fineweb_quality_filter": {}}), &duplicated).0, Verdict::Drop);
-    assert_eq!(run(json!({"fineweb_quality_filter": {}}), "").0, Verdict::Drop);
+    assert_eq!(fineweb(&duplicated), Verdict::DropCheck("char_dup_ratio"));
+    // A list: more than 0.3 newlines per word.
+    let list =
+        "The Danube is Europe's second-longest river, flowing through ten countries.\n\n\n\n\n\n\n\n\n\n\n\n\n\n\nEnd.";
+    assert_eq!(fineweb(list), Verdict::DropCheck("list_ratio"));
+    assert_eq!(fineweb(""), Verdict::DropCheck("empty"));
 }

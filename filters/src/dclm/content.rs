@@ -1,10 +1,14 @@
 //! Whole-page filters and the word counter: lengths, ratios and stop words.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sluice_core::Document;
 
-use crate::step::{keep_if, Step, Verdict};
+use crate::error::FilterError;
+use crate::lists;
+use crate::step::{keep_if, prepare_once, Step, Verdict, NOT_PREPARED};
 use crate::text::{self, word_count};
 
 /// DCLM's `split_paragraphs(text, "\n")`: lines, each Python-stripped, empty ones removed.
@@ -333,22 +337,36 @@ pub struct SubstringFilterParams {
     pub exact_word: bool,
 }
 
-#[derive(Debug, Clone)]
+///
+/// A list file is read and the pattern built in [`Step::prepare`].
+#[derive(Clone)]
 pub struct SubstringFilter {
     params: SubstringFilterParams,
-    pattern: regex::Regex,
+    pattern: OnceLock<regex::Regex>,
 }
 
+const SUBSTRING_FILTER: &str = "substring_filter";
+
 impl SubstringFilter {
-    pub fn new(params: SubstringFilterParams) -> Result<Self, String> {
+    /// Checks the parameters; nothing is read until [`Step::prepare`].
+    pub fn new(params: SubstringFilterParams) -> Result<Self, FilterError> {
+        if params.banlist.is_none() && params.banlist_from_fname.is_none() {
+            return Err(FilterError::Params {
+                step: SUBSTRING_FILTER,
+                message: "needs `banlist` or `banlist_from_fname`".into(),
+            });
+        }
+        Ok(SubstringFilter { params, pattern: OnceLock::new() })
+    }
+
+    fn build_pattern(&self) -> Result<regex::Regex, FilterError> {
         use crate::dclm::lines::{Banlist, Location};
+        let params = &self.params;
         let banned: Vec<String> = match (&params.banlist_from_fname, &params.banlist) {
-            (Some(path), _) => {
-                std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?.lines().map(str::to_string).collect()
-            }
+            (Some(path), _) => lists::read_lines(SUBSTRING_FILTER, path)?,
             (None, Some(Banlist::One(one))) => vec![one.clone()],
             (None, Some(Banlist::Many(many))) => many.clone(),
-            (None, None) => return Err("substring_filter needs `banlist` or `banlist_from_fname`".into()),
+            (None, None) => unreachable!("checked in SubstringFilter::new"),
         };
         let banned: Vec<String> =
             if params.case_sensitive { banned } else { banned.iter().map(|b| b.to_lowercase()).collect() };
@@ -361,21 +379,29 @@ impl SubstringFilter {
             Location::Suffix => format!("{source}$"),
             Location::Any => source,
         };
-        let pattern = regex::Regex::new(&source).map_err(|e| e.to_string())?;
-        Ok(SubstringFilter { params, pattern })
+        regex::Regex::new(&source).map_err(|source| FilterError::Pattern { step: SUBSTRING_FILTER, source })
     }
 }
 
 impl Step for SubstringFilter {
     fn name(&self) -> &'static str {
-        "substring_filter"
+        SUBSTRING_FILTER
+    }
+
+    fn referenced_files(&self) -> Vec<String> {
+        self.params.banlist_from_fname.iter().filter_map(|path| lists::referenced_file(path)).collect()
+    }
+
+    fn prepare(&self) -> Result<(), FilterError> {
+        prepare_once(&self.pattern, || self.build_pattern())
     }
 
     fn apply(&self, doc: &mut Document) -> Verdict {
+        let Some(pattern) = self.pattern.get() else { return Verdict::Error(NOT_PREPARED) };
         let found = if self.params.case_sensitive {
-            self.pattern.is_match(&doc.text)
+            pattern.is_match(&doc.text)
         } else {
-            self.pattern.is_match(&doc.text.to_lowercase())
+            pattern.is_match(&doc.text.to_lowercase())
         };
         keep_if(!found)
     }
@@ -390,5 +416,11 @@ impl Serialize for SubstringFilter {
 impl<'de> Deserialize<'de> for SubstringFilter {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         SubstringFilter::new(SubstringFilterParams::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::fmt::Debug for SubstringFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubstringFilter").field("params", &self.params).finish()
     }
 }

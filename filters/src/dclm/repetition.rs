@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sluice_core::Document;
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::step::{keep_if, Step, Verdict};
+use crate::step::{Step, Verdict};
 use crate::text;
 
 /// Drops a page if any of 13 checks finds too much repetition, in DCLM's order: duplicated lines and
@@ -15,6 +15,10 @@ use crate::text;
 ///
 /// Words are UAX-29 word segments (DCLM uses `uniseg`) whose first character is alphanumeric; lengths are
 /// in code points; a page with no non-empty line fails, a page of one line or paragraph passes that check.
+///
+/// The drop reason names the check that failed, with datatrove's names for Gopher's checks:
+/// `dup_line_frac`, `dup_para_frac`, `dup_line_char_frac`, `dup_para_char_frac`, `top_{2,3,4}_gram`,
+/// `duplicated_{5…10}_n_grams`, and `empty` for a page without a non-empty line.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MassiveWebRepetitionFilters {
@@ -23,9 +27,22 @@ pub struct MassiveWebRepetitionFilters {
     pub skip_paragraph: bool,
 }
 
-/// (n, threshold) of the n-gram checks; n ≤ 4 measure the most common n-gram, n ≥ 5 all repeated ones.
-const NGRAM_CHECKS: [(usize, f64); 9] =
-    [(2, 0.20), (3, 0.18), (4, 0.16), (5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)];
+/// (n, threshold, check name) of the n-gram checks; n ≤ 4 measure the most common n-gram, n ≥ 5 all
+/// repeated ones.
+const NGRAM_CHECKS: [(usize, f64, &str); 9] = [
+    (2, 0.20, "top_2_gram"),
+    (3, 0.18, "top_3_gram"),
+    (4, 0.16, "top_4_gram"),
+    (5, 0.15, "duplicated_5_n_grams"),
+    (6, 0.14, "duplicated_6_n_grams"),
+    (7, 0.13, "duplicated_7_n_grams"),
+    (8, 0.12, "duplicated_8_n_grams"),
+    (9, 0.11, "duplicated_9_n_grams"),
+    (10, 0.10, "duplicated_10_n_grams"),
+];
+
+/// The check name of a page without a non-empty line.
+const EMPTY: &str = "empty";
 
 impl Step for MassiveWebRepetitionFilters {
     fn name(&self) -> &'static str {
@@ -33,35 +50,39 @@ impl Step for MassiveWebRepetitionFilters {
     }
 
     fn apply(&self, doc: &mut Document) -> Verdict {
-        keep_if(passes(&doc.text, self.skip_paragraph))
+        match failed_check(&doc.text, self.skip_paragraph) {
+            None => Verdict::Keep,
+            Some(check) => Verdict::DropCheck(check),
+        }
     }
 }
 
-fn passes(text: &str, skip_paragraph: bool) -> bool {
+/// The first check the page fails, if any.
+fn failed_check(text: &str, skip_paragraph: bool) -> Option<&'static str> {
     if text.is_empty() {
-        return false;
+        return Some(EMPTY);
     }
     let lines = Segments::new(text, "\n");
+    if lines.segments.is_empty() {
+        return Some(EMPTY);
+    }
     let paragraphs = (!skip_paragraph).then(|| Segments::new(text, "\n\n"));
     let segment_checks = [
-        (&Some(lines.clone()), false, 0.3),
-        (&paragraphs, false, 0.3),
-        (&Some(lines), true, 0.2),
-        (&paragraphs, true, 0.2),
+        (Some(&lines), false, 0.3, "dup_line_frac"),
+        (paragraphs.as_ref(), false, 0.3, "dup_para_frac"),
+        (Some(&lines), true, 0.2, "dup_line_char_frac"),
+        (paragraphs.as_ref(), true, 0.2, "dup_para_char_frac"),
     ];
-    for (segments, by_chars, threshold) in segment_checks {
-        if let Some(segments) = segments {
-            if !segments.passes(by_chars, threshold) {
-                return false;
-            }
+    for (segments, by_chars, threshold, check) in segment_checks {
+        if segments.is_some_and(|s| !s.passes(by_chars, threshold)) {
+            return Some(check);
         }
     }
     let words = Words::new(text);
-    NGRAM_CHECKS.iter().all(|&(n, threshold)| words.repeated_fraction(n) <= threshold)
+    NGRAM_CHECKS.iter().find(|&&(n, threshold, _)| words.repeated_fraction(n) > threshold).map(|(_, _, check)| *check)
 }
 
 /// Non-empty stripped segments (lines or paragraphs) with their duplicate counts.
-#[derive(Clone)]
 struct Segments<'a> {
     segments: Vec<&'a str>,
 }
@@ -147,5 +168,37 @@ impl Words {
             covered.iter().zip(&self.lengths).filter(|(c, _)| **c).map(|(_, l)| l).sum()
         };
         repeated_chars as f64 / self.total_chars as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Option<&'static str> {
+        failed_check(text, false)
+    }
+
+    #[test]
+    fn each_failed_check_is_named() {
+        let distinct: Vec<String> = (0..40).map(|i| format!("w{i}ord")).collect();
+        let distinct = distinct.join(" ");
+        assert_eq!(check(&distinct), None);
+        assert_eq!(check(""), Some("empty"));
+        assert_eq!(check(" \n\t\n"), Some("empty"));
+        assert_eq!(check("Share this\nShare this\nShare this\nA different line"), Some("dup_line_frac"));
+        // Two duplicated lines of ten (0.2 ≤ 0.3), but they hold most of the characters.
+        let long = distinct.as_str();
+        let lines = format!("{long}\n{long}\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight");
+        assert_eq!(check(&lines), Some("dup_line_char_frac"));
+        assert_eq!(check("alpha beta gamma delta alpha beta epsilon zeta alpha beta eta theta"), Some("top_2_gram"));
+        // One 5-gram of long words, twice, in ~530 characters: 17 % of them, while its 4-grams hold 14 %.
+        let phrase = "remarkable waterways connecting European capitals";
+        let text = format!(
+            "{distinct} {phrase} {} {phrase}",
+            (40..75).map(|i| format!("x{i}ord")).collect::<Vec<_>>().join(" ")
+        );
+        assert_eq!(check(&text), Some("duplicated_5_n_grams"));
+        assert_eq!(failed_check(&lines, true), Some("dup_line_char_frac"));
     }
 }

@@ -2,45 +2,15 @@
 //! (`url_removal_modifier`).
 
 use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
 
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use sluice_core::Document;
 
-use crate::step::{keep_if, set_text, Step, Verdict};
-
-/// DCLM's lists, compiled in (see `banlists/README.md`), by file name.
-const BUNDLED_LISTS: [(&str, &str); 4] = [
-    (
-        "refinedweb_banned_words_strict_reverse_engineered.txt",
-        include_str!("../../banlists/refinedweb_banned_words_strict_reverse_engineered.txt"),
-    ),
-    (
-        "refinedweb_banned_words_hard_reverse_engineered.txt",
-        include_str!("../../banlists/refinedweb_banned_words_hard_reverse_engineered.txt"),
-    ),
-    (
-        "refinedweb_banned_words_soft_reverse_engineered.txt",
-        include_str!("../../banlists/refinedweb_banned_words_soft_reverse_engineered.txt"),
-    ),
-    ("iana_tlds.txt", include_str!("../../banlists/iana_tlds.txt")),
-];
-
-/// The lines of a list file: the file at `path` if there is one, else the bundled list of that file name.
-fn read_list(path: &str) -> Result<Vec<String>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(_) => {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            let bundled = BUNDLED_LISTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t);
-            bundled
-                .ok_or_else(|| format!("list file '{path}' not found (and it is not one of DCLM's bundled lists)"))?
-                .to_string()
-        }
-    };
-    // Python's str.splitlines() on the file.
-    Ok(text.lines().map(str::to_string).collect())
-}
+use crate::error::FilterError;
+use crate::lists;
+use crate::step::{keep_if, prepare_once, set_text, Step, Verdict, NOT_PREPARED};
 
 /// A regex alternation of literal words in which, at any position, the longest matching word wins — what
 /// retrie's trie regex does (DCLM builds its ban-list and TLD patterns with retrie).
@@ -97,22 +67,39 @@ enum Matcher {
     Pattern(Regex),
 }
 
+const URL_SUBSTRING_FILTER: &str = "url_substring_filter";
+
 /// `url_substring_filter`: drops pages whose URL contains banned strings (RefinedWeb's URL filters).
 ///
 /// DCLM quirk, reproduced: `ignore_chars` are removed from the whole host with `str.replace`, so
 /// `ignore_chars: ['www']` turns `www.x.com` into `.x.com`, and `awww.com` into `a.com`.
+///
+/// The list file is read and the pattern built in [`Step::prepare`].
+#[derive(Clone)]
 pub struct UrlSubstringFilter {
     params: UrlSubstringParams,
-    matcher: Matcher,
+    matcher: OnceLock<Arc<Matcher>>,
 }
 
 impl UrlSubstringFilter {
-    pub fn new(params: UrlSubstringParams) -> Result<Self, String> {
+    /// Checks the parameters; nothing is read until [`Step::prepare`].
+    pub fn new(params: UrlSubstringParams) -> Result<Self, FilterError> {
+        if params.banlist.is_none() && params.banlist_from_fname.is_none() {
+            return Err(FilterError::Params {
+                step: URL_SUBSTRING_FILTER,
+                message: "needs `banlist` or `banlist_from_fname`".into(),
+            });
+        }
+        Ok(UrlSubstringFilter { params, matcher: OnceLock::new() })
+    }
+
+    fn build_matcher(&self) -> Result<Arc<Matcher>, FilterError> {
+        let params = &self.params;
         let mut banned: Vec<String> = match (&params.banlist_from_fname, &params.banlist) {
-            (Some(path), _) => read_list(path)?,
+            (Some(path), _) => lists::read_lines(URL_SUBSTRING_FILTER, path)?,
             (None, Some(StringOrList::One(one))) => vec![one.clone()],
             (None, Some(StringOrList::Many(many))) => many.clone(),
-            (None, None) => return Err("url_substring_filter needs `banlist` or `banlist_from_fname`".into()),
+            (None, None) => unreachable!("checked in UrlSubstringFilter::new"),
         };
         if !params.case_sensitive {
             banned = banned.iter().map(|b| b.to_lowercase()).collect();
@@ -125,10 +112,10 @@ impl UrlSubstringFilter {
             let regex = RegexBuilder::new(&source)
                 .case_insensitive(!params.case_sensitive)
                 .build()
-                .map_err(|e| e.to_string())?;
+                .map_err(|source| FilterError::Pattern { step: URL_SUBSTRING_FILTER, source })?;
             Matcher::Pattern(regex)
         };
-        Ok(UrlSubstringFilter { params, matcher })
+        Ok(Arc::new(matcher))
     }
 }
 
@@ -155,17 +142,26 @@ fn netloc(url: &str) -> &str {
 
 impl Step for UrlSubstringFilter {
     fn name(&self) -> &'static str {
-        "url_substring_filter"
+        URL_SUBSTRING_FILTER
+    }
+
+    fn referenced_files(&self) -> Vec<String> {
+        self.params.banlist_from_fname.iter().filter_map(|path| lists::referenced_file(path)).collect()
+    }
+
+    fn prepare(&self) -> Result<(), FilterError> {
+        prepare_once(&self.matcher, || self.build_matcher())
     }
 
     fn apply(&self, doc: &mut Document) -> Verdict {
+        let Some(matcher) = self.matcher.get() else { return Verdict::Error(NOT_PREPARED) };
         let Some(url) = doc.url.as_deref() else { return Verdict::Error("missing_url") };
         let target = if self.params.exact_domain_match { netloc(url) } else { url };
         let mut target = if self.params.case_sensitive { target.to_string() } else { target.to_lowercase() };
         for ignored in &self.params.ignore_chars {
             target = target.replace(ignored.as_str(), "");
         }
-        match &self.matcher {
+        match matcher.as_ref() {
             Matcher::Domains(domains) => keep_if(!domains.contains(&target)),
             Matcher::Pattern(pattern) => {
                 let found: HashSet<&str> = pattern.find_iter(&target).map(|m| m.as_str()).collect();
@@ -184,12 +180,6 @@ impl Serialize for UrlSubstringFilter {
 impl<'de> Deserialize<'de> for UrlSubstringFilter {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         UrlSubstringFilter::new(UrlSubstringParams::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
-
-impl Clone for UrlSubstringFilter {
-    fn clone(&self) -> Self {
-        UrlSubstringFilter::new(self.params.clone()).expect("parameters that built once build again")
     }
 }
 
@@ -221,10 +211,20 @@ fn default_tlds() -> String {
 /// slower here). Each pattern is therefore compiled twice, with a Unicode and with an ASCII `\b`, and the
 /// ASCII one is used whenever the two cannot differ on the text ([`url_boundaries_matter`],
 /// [`ipv4_boundaries_matter`]).
+///
+/// The TLD list is read and the patterns built in [`Step::prepare`].
+#[derive(Clone)]
 pub struct UrlRemovalModifier {
     params: UrlRemovalParams,
+    patterns: OnceLock<Arc<UrlPatterns>>,
+}
+
+/// `url_removal_modifier`'s compiled patterns.
+struct UrlPatterns {
     starts_with_tld: Regex,
+    /// (URL, IPv4) with a Unicode `\b`, as Python's.
     unicode: (Regex, Regex),
+    /// (URL, IPv4) with an ASCII `\b`.
     ascii: (Regex, Regex),
 }
 
@@ -269,15 +269,25 @@ fn wide_word(c: char) -> bool {
     !c.is_ascii() && crate::text::is_alnum(c)
 }
 
+const URL_REMOVAL_MODIFIER: &str = "url_removal_modifier";
+
 impl UrlRemovalModifier {
-    pub fn new(params: UrlRemovalParams) -> Result<Self, String> {
-        let tlds = longest_first_alternation(&read_list(&params.tlds_filepath)?);
+    /// Nothing is read until [`Step::prepare`].
+    pub fn new(params: UrlRemovalParams) -> Self {
+        UrlRemovalModifier { params, patterns: OnceLock::new() }
+    }
+
+    fn build_patterns(&self) -> Result<Arc<UrlPatterns>, FilterError> {
+        let tlds = longest_first_alternation(&lists::read_lines(URL_REMOVAL_MODIFIER, &self.params.tlds_filepath)?);
         let build = |source: &str, insensitive: bool| {
-            RegexBuilder::new(source).case_insensitive(insensitive).build().map_err(|e| e.to_string())
+            RegexBuilder::new(source)
+                .case_insensitive(insensitive)
+                .build()
+                .map_err(|source| FilterError::Pattern { step: URL_REMOVAL_MODIFIER, source })
         };
         let starts_with_tld = build(&format!("^(?:{tlds})"), true)?;
         let space = r"[\s\x1c-\x1f]";
-        let patterns = |boundary: &str| -> Result<(Regex, Regex), String> {
+        let patterns = |boundary: &str| -> Result<(Regex, Regex), FilterError> {
             let url = build(
                 &format!(
                     r"{space}{{0,10}}(?:((https?|ftp)://))?[-a-zA-Z0-9@:%._\+~#=]{{1,256}}\.(?:{tlds}){boundary}([-a-zA-Z0-9()@:%_\+.~#?&//=]*)"
@@ -292,22 +302,32 @@ impl UrlRemovalModifier {
             )?;
             Ok((url, ipv4))
         };
-        Ok(UrlRemovalModifier { params, starts_with_tld, unicode: patterns(r"\b")?, ascii: patterns(r"(?-u:\b)")? })
+        let (unicode, ascii) = (patterns(r"\b")?, patterns(r"(?-u:\b)")?);
+        Ok(Arc::new(UrlPatterns { starts_with_tld, unicode, ascii }))
     }
 }
 
 impl Step for UrlRemovalModifier {
     fn name(&self) -> &'static str {
-        "url_removal_modifier"
+        URL_REMOVAL_MODIFIER
+    }
+
+    fn referenced_files(&self) -> Vec<String> {
+        lists::referenced_file(&self.params.tlds_filepath).into_iter().collect()
+    }
+
+    fn prepare(&self) -> Result<(), FilterError> {
+        prepare_once(&self.patterns, || self.build_patterns())
     }
 
     fn apply(&self, doc: &mut Document) -> Verdict {
+        let Some(patterns) = self.patterns.get() else { return Verdict::Error(NOT_PREPARED) };
         let mut text = std::mem::take(&mut doc.text);
-        if self.starts_with_tld.is_match(&text) {
-            let url = if url_boundaries_matter(&text) { &self.unicode.0 } else { &self.ascii.0 };
+        if patterns.starts_with_tld.is_match(&text) {
+            let url = if url_boundaries_matter(&text) { &patterns.unicode.0 } else { &patterns.ascii.0 };
             text = url.replace_all(&text, "").into_owned();
         }
-        let ipv4 = if ipv4_boundaries_matter(&text) { &self.unicode.1 } else { &self.ascii.1 };
+        let ipv4 = if ipv4_boundaries_matter(&text) { &patterns.unicode.1 } else { &patterns.ascii.1 };
         text = ipv4.replace_all(&text, "").into_owned();
         set_text(doc, text)
     }
@@ -321,21 +341,7 @@ impl Serialize for UrlRemovalModifier {
 
 impl<'de> Deserialize<'de> for UrlRemovalModifier {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Maybe {
-            #[serde(default = "default_tlds")]
-            tlds_filepath: String,
-        }
-        let params = Maybe::deserialize(d)?;
-        UrlRemovalModifier::new(UrlRemovalParams { tlds_filepath: params.tlds_filepath })
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-impl Clone for UrlRemovalModifier {
-    fn clone(&self) -> Self {
-        UrlRemovalModifier::new(self.params.clone()).expect("parameters that built once build again")
+        UrlRemovalParams::deserialize(d).map(UrlRemovalModifier::new)
     }
 }
 
@@ -351,7 +357,9 @@ mod tests {
 
     #[test]
     fn ascii_and_unicode_boundaries_agree_where_the_fast_path_is_taken() {
-        let step = UrlRemovalModifier::new(UrlRemovalParams { tlds_filepath: default_tlds() }).unwrap();
+        let step = UrlRemovalModifier::new(UrlRemovalParams { tlds_filepath: default_tlds() });
+        step.prepare().unwrap();
+        let patterns = step.patterns.get().unwrap();
         let texts = [
             "The site example.com/page and 192.168.0.1 are gone.",
             "The café at example.comé stays, and so does xn.рф here.",
@@ -364,7 +372,7 @@ mod tests {
             let mut fast = Document::from_text(text, None);
             let mut exact = fast.clone();
             step.apply(&mut fast);
-            exact.text = step.unicode.1.replace_all(&step.unicode.0.replace_all(text, ""), "").into_owned();
+            exact.text = patterns.unicode.1.replace_all(&patterns.unicode.0.replace_all(text, ""), "").into_owned();
             assert_eq!(fast.text, exact.text, "{text}");
         }
         assert!(!url_boundaries_matter("plain ascii text, with “quotes” — and dashes"));
