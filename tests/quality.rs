@@ -119,6 +119,30 @@ fn sms_spam_classifier_reaches_held_out_accuracy() {
     assert!(accuracy >= 0.93, "accuracy {accuracy}");
 }
 
+/// Writes a one-stage recipe with a filter chain of `steps` (YAML flow maps, one per line).
+fn filter_recipe(path: &Path, steps: &[String]) {
+    let steps: String = steps.iter().map(|s| format!("        - {s}\n")).collect();
+    std::fs::write(path, format!("name: q\noutput: unused\nstages:\n  - filter:\n      steps:\n{steps}")).unwrap();
+}
+
+/// Runs `sluice filter RECIPE --input INPUT --output OUT`.
+fn filter(recipe: &Path, input: &Path, out: &Path) {
+    sluice_ok(&[
+        "filter",
+        recipe.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+}
+
+fn read_docs(path: &Path) -> Vec<sluice_core::Document> {
+    sluice_core::format::read_all(&sluice_core::store::Location::parse(path.to_str().unwrap()).unwrap()).unwrap()
+}
+
 #[test]
 fn recipes_score_and_filter_by_quality_and_thresholds_keep_the_top_fraction() {
     let dir = tempfile::tempdir().unwrap();
@@ -156,17 +180,29 @@ fn recipes_score_and_filter_by_quality_and_thresholds_keep_the_top_fraction() {
         "--bucket",
         "100000",
     ]);
-    let recipe = dir.path().join("q.yaml");
-    std::fs::write(
-        &recipe,
-        format!(
-            "name: q\noutput: {}\nstages:\n  - filter:\n      steps:\n        - classify_fasttext_hq_prob_enricher: {{model_filename: {}, key: hq}}\n        - quality_filter: {{key: hq, threshold: 0.0}}\n",
-            dir.path().join("out").display(),
-            model.display()
-        ),
-    )
-    .unwrap();
-    // Score the bundled demo documents (ingested first).
+    let enricher = format!("classify_fasttext_hq_prob_enricher: {{model_filename: {}, key: hq}}", model.display());
+
+    // A page of article text is kept; page furniture is dropped by the quality filter, and counted so.
+    let pages = dir.path().join("pages");
+    std::fs::create_dir(&pages).unwrap();
+    let article = gold.as_object().unwrap().values().next().unwrap()["articleBody"].as_str().unwrap();
+    let lines = [
+        serde_json::json!({"id": "article", "text": article}),
+        serde_json::json!({"id": "menu", "text": "Home\nMenu\nSign in\nSubscribe now"}),
+        serde_json::json!({"id": "share-bar", "text": "Share on Facebook\nRelated stories\nNext article\nCookie settings"}),
+    ];
+    std::fs::write(pages.join("p.jsonl"), lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let recipe = dir.path().join("q-half.yaml");
+    filter_recipe(&recipe, &[enricher.clone(), "quality_filter: {key: hq, threshold: 0.5}".into()]);
+    let out = dir.path().join("pages-out");
+    filter(&recipe, &pages, &out);
+    let kept: Vec<String> = read_docs(&out.join("p.jsonl")).into_iter().map(|d| d.id).collect();
+    assert_eq!(kept, ["article"]);
+    let manifest = &manifests(&out)["p.jsonl"];
+    assert_accounted(manifest);
+    assert_eq!(manifest["stats"]["drops"], serde_json::json!({"quality_filter": 2}));
+
+    // Score the bundled demo documents (ingested first), keeping all of them.
     let docs = dir.path().join("docs");
     sluice_ok(&[
         "ingest",
@@ -174,27 +210,32 @@ fn recipes_score_and_filter_by_quality_and_thresholds_keep_the_top_fraction() {
         "--output",
         docs.to_str().unwrap(),
     ]);
+    let recipe = dir.path().join("q.yaml");
+    filter_recipe(&recipe, &[enricher, "quality_filter: {key: hq, threshold: 0.0}".into()]);
     let scored = dir.path().join("scored");
-    sluice_ok(&[
-        "filter",
-        recipe.to_str().unwrap(),
-        "--input",
-        docs.to_str().unwrap(),
-        "--output",
-        scored.to_str().unwrap(),
-    ]);
+    filter(&recipe, &docs, &scored);
     let threshold: f64 =
         sluice_ok(&["quality", "threshold", scored.to_str().unwrap(), "--key", "hq", "--keep-fraction", "0.25"])
             .trim()
             .parse()
             .unwrap();
-    let all = sluice_core::format::read_all(
-        &sluice_core::store::Location::parse(scored.join("realhtml-part0.parquet").to_str().unwrap()).unwrap(),
-    )
-    .unwrap();
+    let all = read_docs(&scored.join("realhtml-part0.jsonl"));
     assert!(all.len() >= 50, "{}", all.len());
-    let kept = all.iter().filter(|d| d.attributes["hq"].as_f64().unwrap() >= threshold).count();
-    assert!((kept as f64 / all.len() as f64 - 0.25).abs() < 0.05, "kept {kept} of {}", all.len());
+    let mut top: Vec<String> =
+        all.iter().filter(|d| d.attributes["hq"].as_f64().unwrap() >= threshold).map(|d| d.id.clone()).collect();
+    top.sort();
+    assert!((top.len() as f64 / all.len() as f64 - 0.25).abs() < 0.05, "kept {} of {}", top.len(), all.len());
+
+    // Filtering at that threshold keeps exactly the top quarter, and drops the rest as `quality_filter`.
+    let recipe = dir.path().join("q-top.yaml");
+    filter_recipe(&recipe, &[format!("quality_filter: {{key: hq, threshold: {threshold}}}")]);
+    let cut = dir.path().join("top");
+    filter(&recipe, &scored, &cut);
+    let mut kept: Vec<String> = read_docs(&cut.join("realhtml-part0.jsonl")).into_iter().map(|d| d.id).collect();
+    kept.sort();
+    assert_eq!(kept, top);
+    let manifest = &manifests(&cut)["realhtml-part0.jsonl"];
+    assert_eq!(manifest["stats"]["drops"], serde_json::json!({"quality_filter": all.len() - top.len()}));
 }
 
 #[test]
@@ -210,9 +251,35 @@ fn a_missing_quality_model_stops_the_stage_with_a_clear_error() {
         ),
     )
     .unwrap();
+    // `sluice run` checks the files every stage refers to before running any.
     let out = sluice(&["run", recipe.to_str().unwrap()]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("stage 2 (filter)") && stderr.contains("no-such-model.bin"), "{stderr}");
     assert!(!dir.path().join("out/2-filter").exists(), "nothing is written by a stage that cannot start");
+    // `sluice filter` refuses too, naming the file.
+    let docs = dir.path().join("docs");
+    sluice_ok(&["ingest", demo_warc().join("whirlwind.warc.gz").to_str().unwrap(), "--output", docs.to_str().unwrap()]);
+    let filtered = dir.path().join("filtered");
+    let out = sluice(&[
+        "filter",
+        recipe.to_str().unwrap(),
+        "--input",
+        docs.to_str().unwrap(),
+        "--output",
+        filtered.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-model.bin"));
+    // The stage's own preparation names the step, its position and the file, and says what to do.
+    let config: sluice_filters::FilterConfig = serde_json::from_value(serde_json::json!({"steps": [
+        {"classify_fasttext_hq_prob_enricher": {"model_filename": "no-such-model.bin"}}
+    ]}))
+    .unwrap();
+    let error = sluice_filters::FilterStage::new(config).unwrap().prepare_steps().unwrap_err().to_string();
+    assert!(
+        error.starts_with("filter step 1: classify_fasttext_hq_prob_enricher: model 'no-such-model.bin' not found (")
+            && error.contains("sluice quality train"),
+        "{error}"
+    );
 }

@@ -1,7 +1,23 @@
 //! Helpers shared by the parity tests.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
+
 use serde_json::Value;
+
+/// `../shared/golden` (DCLM's golden outputs), when `file` is in it. When it is missing, a test prints
+/// SKIPPED and does nothing — except under `CI=true`, where the data must be there and the test fails.
+pub fn golden_or_skip(test: &str, file: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
+    if dir.join(file).is_file() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: {} is missing, and CI=true requires the shared golden data", dir.join(file).display());
+    }
+    eprintln!("SKIPPED {test}: {} not found", dir.join(file).display());
+    None
+}
 
 /// Equal JSON, except that numbers may differ by a relative 1e-6: DCLM's Python fastText binding widens
 /// the probability as exp(log p) in double precision, the C++ API returns exp in single precision, so
