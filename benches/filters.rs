@@ -57,7 +57,7 @@ fn dclm_chain() -> Vec<Box<dyn Step>> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| serde_json::from_value::<StepConfig>(s.clone()).unwrap().build())
+        .map(|s| serde_json::from_value::<StepConfig>(s.clone()).unwrap().build_prepared().unwrap())
         .collect()
 }
 
@@ -69,7 +69,7 @@ fn report(dir: &Path) {
         .collect();
     let chain = dclm_chain();
     // Load the language-ID model before timing (datatrove's setup is excluded the same way).
-    sluice_filters::dclm::lid_176();
+    sluice_filters::dclm::lid_176().unwrap();
     let mut best = f64::MAX;
     let mut per_step = vec![0.0f64; chain.len()];
     let mut kept = 0;

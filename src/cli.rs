@@ -79,6 +79,13 @@ pub struct JobArgs {
     /// Print each stage's statistics as one JSON line on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Run only this phase of a multi-phase stage (dedup, shuffle); the earlier phases must be complete.
+    /// With --shard, run each phase across all workers before the next (a Kubernetes Indexed Job per phase).
+    #[arg(long, value_name = "NAME")]
+    pub phase: Option<String>,
+    /// Read inputs written by a stage that has not committed all of its tasks (normally refused).
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 impl JobArgs {
@@ -90,6 +97,8 @@ impl JobArgs {
             resume: !self.no_resume,
             verify: self.verify,
             limit: self.limit,
+            phase: self.phase.clone(),
+            allow_partial: self.allow_partial,
         }
     }
 }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use serde_json::{json, Value};
+use sluice_core::runner::plan::{plan_stage, PhaseStatus};
 use sluice_core::runner::validity::ShardState;
-use sluice_core::runner::{plan_stage, RunOptions, ShardSpec};
+use sluice_core::runner::{RunOptions, ShardSpec};
 
 use crate::recipe::{load_recipe, plan_recipe, PlannedStage};
 
@@ -57,78 +58,81 @@ fn plan_one(planned: &PlannedStage, options: &RunOptions) -> Result<Value> {
     let head = json!({ "position": planned.position, "stage": stage.name(), "output": planned.output });
     let plan = match plan_stage(stage.as_ref(), &planned.input, &planned.output, options) {
         Ok(plan) => plan,
-        Err(sluice_core::Error::NoInput(input)) => {
-            return Ok(json!({ "head": head, "waiting_for": input }));
-        }
+        Err(sluice_core::Error::NoInput(input)) => return Ok(json!({ "head": head, "waiting_for": input })),
         Err(e) => return Err(e.into()),
     };
-    let states = plan.states(options)?;
-    let mut tasks_per_worker = vec![0usize; plan.workers];
-    let (mut committed, mut stale, mut pending) = (0usize, Vec::new(), Vec::new());
-    for (shard, state) in plan.shards.iter().zip(&states) {
-        tasks_per_worker[shard.worker] += 1;
-        match state {
-            ShardState::Committed(_) => committed += 1,
-            ShardState::Stale(reason) => {
-                stale.push(json!({ "task": shard.key, "worker": shard.worker, "why": reason }))
-            }
-            ShardState::Pending => pending.push(json!({ "task": shard.key, "worker": shard.worker })),
-        }
-    }
+    let phases: Vec<Value> = plan.phases.iter().map(|phase| phase_json(phase, options.shard.count)).collect();
     Ok(json!({
         "head": head,
-        "inputs": plan.shards.len(),
-        "input_bytes": plan.shards.iter().map(|s| s.entry.size).sum::<u64>(),
-        "inputs_skipped": plan.skipped_inputs,
+        "inputs": plan.inputs.inputs.len(),
+        "input_bytes": plan.inputs.inputs.iter().map(|i| i.size).sum::<u64>(),
+        "inputs_skipped": plan.inputs.skipped,
+        "phases": phases,
+    }))
+}
+
+fn phase_json(phase: &PhaseStatus, workers: usize) -> Value {
+    let (plan, states) = match phase {
+        PhaseStatus::Waiting { phase, reason } => return json!({ "phase": phase, "waiting": reason }),
+        PhaseStatus::Planned { plan, states } => (plan, states),
+    };
+    let mut tasks_per_worker = vec![0usize; workers];
+    let (mut committed, mut stale, mut pending) = (0usize, Vec::new(), Vec::new());
+    for (planned, state) in plan.tasks.iter().zip(states) {
+        tasks_per_worker[planned.worker] += 1;
+        let (task, worker) = (&planned.task.key, planned.worker);
+        match state {
+            ShardState::Committed(_) => committed += 1,
+            ShardState::Stale(why) => stale.push(json!({ "task": task, "worker": worker, "why": why })),
+            ShardState::Pending => pending.push(json!({ "task": task, "worker": worker })),
+        }
+    }
+    json!({
+        "phase": plan.name,
         "tasks_per_worker": tasks_per_worker,
         "committed": committed,
         "stale": stale,
         "pending": pending,
-        "orphans": plan.orphans.iter().map(|o| json!({ "task": o.key, "input": o.input })).collect::<Vec<_>>(),
-    }))
+        "orphans": plan.orphans.iter().map(|o| json!({ "task": o.key, "inputs": o.inputs })).collect::<Vec<_>>(),
+    })
 }
 
 fn print_stage(stage: &Value) {
     let head = &stage["head"];
-    println!(
-        "\nstage {} ({}) → {}",
-        head["position"],
-        head["stage"].as_str().unwrap_or(""),
-        head["output"].as_str().unwrap_or("")
-    );
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    println!("\nstage {} ({}) → {}", head["position"], text(&head["stage"]), text(&head["output"]));
     if let Some(input) = stage["waiting_for"].as_str() {
         println!("  inputs: none yet at {input} (an earlier stage writes them)");
         return;
     }
     let skipped = stage["inputs_skipped"].as_array().map_or(0, Vec::len);
-    println!(
-        "  inputs: {} files, {} bytes{}",
-        stage["inputs"],
-        stage["input_bytes"],
-        if skipped > 0 { format!(" ({skipped} other files skipped)") } else { String::new() }
-    );
-    println!("  tasks per worker: {}", stage["tasks_per_worker"]);
-    let count = |key: &str| stage[key].as_array().map_or(0, Vec::len);
-    println!(
-        "  committed {}, stale {}, to do {}, orphaned outputs to remove {}",
-        stage["committed"],
-        count("stale"),
-        count("pending"),
-        count("orphans")
-    );
-    for task in stage["stale"].as_array().into_iter().flatten() {
+    let skipped = if skipped > 0 { format!(" ({skipped} other files skipped)") } else { String::new() };
+    println!("  inputs: {} files, {} bytes{skipped}", stage["inputs"], stage["input_bytes"]);
+    let phases = stage["phases"].as_array().cloned().unwrap_or_default();
+    let several = phases.len() > 1;
+    for phase in &phases {
+        let indent = if several { "    " } else { "  " };
+        if several {
+            println!("  phase {}:", text(&phase["phase"]));
+        }
+        if let Some(reason) = phase["waiting"].as_str() {
+            println!("{indent}waits: {reason}");
+            continue;
+        }
+        let count = |key: &str| phase[key].as_array().map_or(0, Vec::len);
+        println!("{indent}tasks per worker: {}", phase["tasks_per_worker"]);
         println!(
-            "    stale  {} (worker {}): {}",
-            task["task"].as_str().unwrap_or(""),
-            task["worker"],
-            task["why"].as_str().unwrap_or("")
+            "{indent}committed {}, stale {}, to do {}, orphaned outputs to remove {}",
+            phase["committed"],
+            count("stale"),
+            count("pending"),
+            count("orphans")
         );
-    }
-    for orphan in stage["orphans"].as_array().into_iter().flatten() {
-        println!(
-            "    orphan {}: input {} is gone",
-            orphan["task"].as_str().unwrap_or(""),
-            orphan["input"].as_str().unwrap_or("")
-        );
+        for task in phase["stale"].as_array().into_iter().flatten() {
+            println!("{indent}  stale  {} (worker {}): {}", text(&task["task"]), task["worker"], text(&task["why"]));
+        }
+        for orphan in phase["orphans"].as_array().into_iter().flatten() {
+            println!("{indent}  orphan {}: its input is gone", text(&orphan["task"]));
+        }
     }
 }

@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use sluice_core::format::Format;
 use sluice_core::recipe::load_yaml;
-use sluice_core::runner::{run_stage, Stage};
+use sluice_core::runner::{run_phased, run_stage, MapStage, PhasedStage};
 use sluice_filters::{FilterConfig, FilterStage};
 use sluice_ingest::{IngestConfig, IngestStage};
 
@@ -82,10 +82,12 @@ impl StageSpec {
     }
 
     /// The runnable stage (models and lists are loaded later, by [`Stage::prepare`] when it starts).
-    pub fn build(&self) -> Result<Box<dyn Stage>> {
+    pub fn build(&self) -> Result<Box<dyn PhasedStage>> {
         Ok(match self {
-            StageSpec::Ingest(c) => Box::new(IngestStage::new(c.clone())),
-            StageSpec::Filter(c) => Box::new(FilterStage::new(c.clone()).map_err(anyhow::Error::msg)?),
+            StageSpec::Ingest(c) => Box::new(MapStage(Box::new(IngestStage::new(c.clone())))),
+            StageSpec::Filter(c) => {
+                Box::new(MapStage(Box::new(FilterStage::new(c.clone()).map_err(anyhow::Error::msg)?)))
+            }
         })
     }
 }
@@ -151,7 +153,7 @@ pub fn run_filter_only(
 }
 
 /// Fails, naming each, if any file a stage refers to (a model, a word list) does not exist.
-fn check_referenced_files(recipe: &Path, planned: &[&PlannedStage], built: &[Box<dyn Stage>]) -> Result<()> {
+fn check_referenced_files(recipe: &Path, planned: &[&PlannedStage], built: &[Box<dyn PhasedStage>]) -> Result<()> {
     let mut missing = Vec::new();
     for (planned, stage) in planned.iter().zip(built) {
         for file in stage.referenced_files() {
@@ -212,7 +214,7 @@ pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
             || format!("stage {} ({}) of {} failed", planned.position, planned.spec.name(), args.recipe.display());
         let progress = BarProgress::new(quiet || args.job.json);
         let report =
-            run_stage(stage.as_ref(), &planned.input, &planned.output, &args.job.options(recipe.format), &progress)
+            run_phased(stage.as_ref(), &planned.input, &planned.output, &args.job.options(recipe.format), &progress)
                 .with_context(context)?;
         crate::summary::print_stage_report(&report, args.job.json);
     }

@@ -123,20 +123,22 @@ fn plan_says_what_is_committed_stale_and_why() {
     write_recipe("article");
     let plan: Value = serde_json::from_str(&sluice_ok(&["plan", path(&recipe), "--json", "--workers", "2"])).unwrap();
     let stages = plan["stages"].as_array().unwrap();
-    assert_eq!(stages[0]["tasks_per_worker"], serde_json::json!([1, 1]));
-    assert_eq!(stages[0]["pending"].as_array().unwrap().len(), 2);
+    let ingest_phase = &stages[0]["phases"][0];
+    assert_eq!(ingest_phase["phase"], "main");
+    assert_eq!(ingest_phase["tasks_per_worker"], serde_json::json!([1, 1]));
+    assert_eq!(ingest_phase["pending"].as_array().unwrap().len(), 2);
     assert!(stages[1]["waiting_for"].as_str().unwrap().ends_with("1-ingest"), "{plan}");
     sluice_ok(&["run", path(&recipe)]);
 
     write_recipe("page");
     let plan: Value = serde_json::from_str(&sluice_ok(&["plan", path(&recipe), "--json"])).unwrap();
-    let ingest_stage = &plan["stages"][0];
-    assert_eq!(ingest_stage["committed"], 0);
-    let stale = ingest_stage["stale"].as_array().unwrap();
+    let ingest_phase = &plan["stages"][0]["phases"][0];
+    assert_eq!(ingest_phase["committed"], 0);
+    let stale = ingest_phase["stale"].as_array().unwrap();
     assert_eq!(stale.len(), 2);
     assert_eq!(stale[0]["why"], "the stage configuration changed");
     // The filter stage's inputs are still the article outputs: committed until ingest reruns.
-    assert_eq!(plan["stages"][1]["committed"], 2);
+    assert_eq!(plan["stages"][1]["phases"][0]["committed"], 2);
     let text = sluice_ok(&["plan", path(&recipe)]);
     assert!(text.contains("stale  CC-MAIN-2020-34-excerpt (worker 0): the stage configuration changed"), "{text}");
 }

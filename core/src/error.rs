@@ -62,6 +62,12 @@ pub enum Error {
     )]
     Locked { output: String, holder: String },
 
+    #[error(
+        "{what} is incomplete: {missing} of {total} tasks are not committed (first: {first}); run the \
+         remaining workers, or pass --allow-partial to read it as it is"
+    )]
+    Incomplete { what: String, missing: usize, total: usize, first: String },
+
     #[error("stage '{stage}' cannot start: {reason}")]
     Prepare { stage: String, reason: String },
 

@@ -87,7 +87,7 @@ pub fn manifests(dir: &Path) -> BTreeMap<String, serde_json::Value> {
     for entry in std::fs::read_dir(&manifest_dir).unwrap() {
         let path = entry.unwrap().path();
         let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        all.insert(value["output"].as_str().unwrap().to_string(), value);
+        all.insert(value["outputs"][0]["name"].as_str().unwrap().to_string(), value);
     }
     all
 }

@@ -1,46 +1,59 @@
-//! The stage runner: turns a [`Stage`] (a typed config plus a function over one input shard) into a
-//! resumable, shardable batch job.
+//! The stage runner: turns a stage into a resumable, shardable batch job.
 //!
-//! For each run it
-//! 1. lists the inputs (paths or URLs, files or prefixes) in sorted order and keeps the files the stage
-//!    accepts;
-//! 2. takes this worker's part (`--shard i/N`, round-robin over the sorted list);
-//! 3. processes the shards in parallel on a rayon pool, one shard per task, each shard single-threaded —
-//!    so the output of a shard does not depend on the thread count;
-//! 4. writes each output shard to a temporary file, moves it into place and then writes its manifest
-//!    (the commit; see [`manifest`]);
-//! 5. skips shards that are already committed with the same configuration (resume);
+//! Two kinds of stage:
+//! * [`Stage`] — the easy case, a per-file map: one input file in, one document file out (ingest,
+//!   filters). A few lines of code.
+//! * [`PhasedStage`] — anything else (dedup, shuffles, mixing): the stage *plans* tasks from its inputs
+//!   (one input file, a partition across files, a group of files), in one or more **phases** with a
+//!   barrier between them; each task writes any number of named artifacts (see [`task`]). A [`Stage`]
+//!   runs as a one-phase [`PhasedStage`] with one task per file ([`MapStage`]).
+//!
+//! For each phase a run
+//! 1. lists the stage's inputs (paths or URLs, files or prefixes) in sorted order, keeps the files the
+//!    stage accepts, and checks that an input written by an earlier stage is complete (`_plan.json`);
+//! 2. plans the phase's tasks from the inputs and the artifacts of earlier phases (which must all be
+//!    committed: the barrier) and deals them round-robin to workers (`--shard i/N`);
+//! 3. runs this worker's tasks in parallel on a rayon pool, each task single-threaded — so the output
+//!    does not depend on the thread count;
+//! 4. commits each task: artifacts to temporaries, moved into place, then the manifest (see [`manifest`]);
+//! 5. reuses tasks already committed by an identical run (resume; see [`validity`]) and removes outputs
+//!    whose task is gone;
 //! 6. writes `_stats.json` (or `_stats/shard-i-of-N.json` for one of several workers).
 //!
-//! Output layout for a stage writing to `OUT`:
-//! `OUT/<key>.<ext>` (one per input shard), `OUT/_manifests/<key>.json`, `OUT/_stats.json`.
-//! The key is the input's path relative to the input root with `/` replaced by `__` and its file
-//! extensions removed (`crawl/a.warc.gz` → `crawl__a`).
+//! Output layout for a stage writing to `OUT`: the last phase writes `OUT/<artifacts>`,
+//! `OUT/_manifests/<task>.json`, `OUT/_stats.json` and `OUT/_plan.json`; an earlier phase `P` writes the
+//! same under `OUT/_work/P/`. For a per-file stage the artifact is `<key>.<ext>`, the key being the input's
+//! path relative to the input root with `/` replaced by `__` and its extensions removed
+//! (`crawl/a.warc.gz` → `crawl__a`).
 
 mod lock;
 pub mod manifest;
-mod plan;
+mod map;
+pub mod plan;
 mod shard;
+mod sink;
 pub mod stats;
+pub mod task;
 pub mod validity;
 
-use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::format::{create_writer, open_reader, DocumentReader, DocumentWriter, Format};
+use crate::format::Format;
 use crate::store::Location;
 
 pub use lock::WriterLock;
 pub use manifest::Manifest;
-pub use plan::{plan_stage, Orphan, PlannedShard, StagePlan};
+use manifest::{OutputRecord, MANIFEST_DIR};
+pub use map::{InputShard, MapStage};
+pub use plan::{PhasePlan, PlanContext, PlannedTask};
 pub use shard::ShardSpec;
+pub use sink::DocumentSink;
 pub use stats::{ShardStats, StageStats};
-use validity::{check_committed, hash_reader, RunIdentity, ShardState};
+pub use task::{Task, TaskContext, TaskInput};
+use validity::{hash_reader, RunIdentity, ShardState};
 
 /// A processing stage.
 pub trait Stage: Send + Sync {
@@ -70,6 +83,36 @@ pub trait Stage: Send + Sync {
     fn process(&self, input: &InputShard<'_>, out: &mut DocumentSink, stats: &mut ShardStats) -> Result<()>;
 }
 
+/// A stage that plans its own tasks, possibly in several phases (see the module docs).
+pub trait PhasedStage: Send + Sync {
+    /// The stage's name (used in stats and manifests).
+    fn name(&self) -> &str;
+    /// The version of the stage's output semantics (see [`Stage::version`]).
+    fn version(&self) -> u32;
+    /// A string that changes whenever the configuration changes the output.
+    fn fingerprint(&self) -> String;
+    /// Files the configuration refers to (see [`Stage::referenced_files`]).
+    fn referenced_files(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Loads what the stage needs before any task runs.
+    fn prepare(&self) -> Result<()> {
+        Ok(())
+    }
+    /// Whether this stage takes the input file at `path` (relative to its input root).
+    fn accepts(&self, path: &str) -> bool;
+    /// The phases, in order; the last one writes the stage's output. Names are used in paths
+    /// (`_work/<phase>/`) and on the command line (`--phase`).
+    fn phases(&self) -> Vec<&'static str> {
+        vec!["main"]
+    }
+    /// The tasks of phase `phase` (deterministic: every worker plans the same list).
+    fn plan(&self, phase: usize, context: &PlanContext) -> Result<Vec<Task>>;
+    /// Runs one task of phase `phase`. Bad data is counted in `context.stats` and skipped; an `Err` means
+    /// the task could not be done at all (it is then not committed).
+    fn run(&self, phase: usize, task: &Task, context: &mut TaskContext) -> Result<()>;
+}
+
 /// Receives progress events (the CLI draws bars; tests and libraries use [`NoProgress`]).
 pub trait Progress: Sync {
     fn start(&self, _stage: &str, _shards: usize, _bytes: u64) {}
@@ -85,19 +128,23 @@ impl Progress for NoProgress {}
 /// How to run a stage.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// This worker's part of the inputs.
+    /// This worker's part of each phase's tasks.
     pub shard: ShardSpec,
-    /// Worker threads (shards processed at once); `None` = one per core.
+    /// Worker threads (tasks run at once); `None` = one per core.
     pub threads: Option<usize>,
-    /// Output format.
+    /// Output format of document artifacts.
     pub format: Format,
-    /// Skip shards that are already committed and still valid (default). When false, everything is redone.
+    /// Reuse tasks that are already committed and still valid (default). When false, everything is redone.
     pub resume: bool,
     /// Recompute the checksum of every committed output before reusing it (a full read).
     pub verify: bool,
-    /// A smoke run: each shard stops after this many input documents (its outputs are redone by a run
+    /// A smoke run: each task stops after this many input documents (its outputs are redone by a run
     /// without the limit).
     pub limit: Option<u64>,
+    /// Run only this phase (by name); earlier phases must be complete. `None`: every phase in order.
+    pub phase: Option<String>,
+    /// Read inputs written by a stage that has not committed all of its tasks.
+    pub allow_partial: bool,
 }
 
 impl Default for RunOptions {
@@ -109,139 +156,13 @@ impl Default for RunOptions {
             resume: true,
             verify: false,
             limit: None,
+            phase: None,
+            allow_partial: false,
         }
     }
 }
 
-/// One input shard handed to [`Stage::process`].
-pub struct InputShard<'a> {
-    /// The input object.
-    pub location: Location,
-    /// Its path relative to the input root.
-    pub relative: String,
-    /// Its size in bytes.
-    pub size: u64,
-    /// A smoke run's limit: the stage stops reading after this many input documents.
-    pub limit: Option<u64>,
-    progress: &'a dyn Progress,
-    bytes_read: AtomicU64,
-}
-
-impl<'a> InputShard<'a> {
-    /// Opens the raw bytes for streaming reads (counted for progress and `bytes_in`).
-    pub fn open_raw(&self) -> Result<impl Read + Send + '_> {
-        let inner = self.location.open_read()?;
-        Ok(ProgressReader { inner, shard: self })
-    }
-
-    /// Opens the shard as a document file (Parquet / JSONL), for stages that read documents.
-    pub fn open_documents(&self) -> Result<Box<dyn DocumentReader>> {
-        self.bytes_read.fetch_add(self.size, Ordering::Relaxed);
-        self.progress.bytes_read(self.size);
-        let reader = open_reader(&self.location)?;
-        Ok(match self.limit {
-            Some(limit) => Box::new(LimitedReader { inner: reader, left: limit }),
-            None => reader,
-        })
-    }
-
-    /// Whether a stage that counts its own input documents (`docs_in`) has reached the `--limit`.
-    pub fn limit_reached(&self, docs_in: u64) -> bool {
-        self.limit.is_some_and(|limit| docs_in >= limit)
-    }
-
-    /// Bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.bytes_read.load(Ordering::Relaxed)
-    }
-}
-
-/// A document reader that ends after `left` more documents (`--limit`).
-struct LimitedReader {
-    inner: Box<dyn DocumentReader>,
-    left: u64,
-}
-
-impl DocumentReader for LimitedReader {
-    fn next_batch(&mut self) -> Result<Option<Vec<Document>>> {
-        if self.left == 0 {
-            return Ok(None);
-        }
-        let Some(mut batch) = self.inner.next_batch()? else { return Ok(None) };
-        batch.truncate(self.left.min(batch.len() as u64) as usize);
-        self.left -= batch.len() as u64;
-        Ok(Some(batch))
-    }
-
-    fn skipped(&self) -> &std::collections::BTreeMap<String, u64> {
-        self.inner.skipped()
-    }
-
-    fn repaired(&self) -> &std::collections::BTreeMap<String, u64> {
-        self.inner.repaired()
-    }
-}
-
-struct ProgressReader<'s, 'a> {
-    inner: Box<dyn Read + Send>,
-    shard: &'s InputShard<'a>,
-}
-
-impl Read for ProgressReader<'_, '_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.shard.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
-        self.shard.progress.bytes_read(n as u64);
-        Ok(n)
-    }
-}
-
-/// Collects a stage's output documents and writes them in batches.
-pub struct DocumentSink {
-    writer: Box<dyn DocumentWriter>,
-    pending: Vec<Document>,
-    pending_bytes: usize,
-    docs: u64,
-    text_bytes: u64,
-}
-
-/// A batch is written when it holds this many documents …
-const SINK_BATCH_DOCS: usize = 1024;
-/// … or this many bytes of text, whichever comes first (keeps memory bounded with huge documents).
-const SINK_BATCH_BYTES: usize = 32 << 20;
-
-impl DocumentSink {
-    fn new(writer: Box<dyn DocumentWriter>) -> Self {
-        DocumentSink { writer, pending: Vec::new(), pending_bytes: 0, docs: 0, text_bytes: 0 }
-    }
-
-    /// Writes one document (buffered).
-    pub fn push(&mut self, doc: Document) -> Result<()> {
-        self.docs += 1;
-        self.text_bytes += doc.text.len() as u64;
-        self.pending_bytes += doc.text.len();
-        self.pending.push(doc);
-        if self.pending.len() >= SINK_BATCH_DOCS || self.pending_bytes >= SINK_BATCH_BYTES {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        self.writer.write(&self.pending)?;
-        self.pending.clear();
-        self.pending_bytes = 0;
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<(u64, u64)> {
-        self.flush()?;
-        self.writer.finish()?;
-        Ok((self.docs, self.text_bytes))
-    }
-}
-
-/// The result of running a stage.
+/// The result of running a stage (its last phase run).
 #[derive(Debug, Clone)]
 pub struct StageReport {
     pub stats: StageStats,
@@ -251,8 +172,7 @@ pub struct StageReport {
     pub output: String,
 }
 
-/// Runs `stage` over `inputs`, writing to `output`. Returns an error if any shard failed (after all
-/// other shards have been processed and committed).
+/// Runs a per-file `stage` over `inputs`, writing to `output` (see [`run_phased`]).
 pub fn run_stage(
     stage: &dyn Stage,
     inputs: &[String],
@@ -260,16 +180,96 @@ pub fn run_stage(
     options: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<StageReport> {
-    let started = Instant::now();
-    let cpu_started = process_cpu_seconds();
+    run_phased(&MapStage(Box::new(StageRef(stage))), inputs, output, options, progress)
+}
+
+/// Lets a borrowed `&dyn Stage` run as a [`MapStage`].
+struct StageRef<'a>(&'a dyn Stage);
+
+impl Stage for StageRef<'_> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn version(&self) -> u32 {
+        self.0.version()
+    }
+    fn fingerprint(&self) -> String {
+        self.0.fingerprint()
+    }
+    fn referenced_files(&self) -> Vec<String> {
+        self.0.referenced_files()
+    }
+    fn prepare(&self) -> Result<()> {
+        self.0.prepare()
+    }
+    fn accepts(&self, path: &str) -> bool {
+        self.0.accepts(path)
+    }
+    fn process(&self, input: &InputShard<'_>, out: &mut DocumentSink, stats: &mut ShardStats) -> Result<()> {
+        self.0.process(input, out, stats)
+    }
+}
+
+/// Runs `stage` over `inputs`, writing to `output`: every phase in order (or only `options.phase`).
+/// Returns an error if any task failed (after all other tasks of the phase have been run and committed),
+/// or if a phase cannot start because an earlier one is not complete.
+pub fn run_phased(
+    stage: &dyn PhasedStage,
+    inputs: &[String],
+    output: &str,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<StageReport> {
     let output_root = Location::parse(output)?;
     let _lock = WriterLock::acquire(&output_root, &options.shard.slot_name())?;
-    let plan = plan_stage(stage, inputs, output, options)?;
+    let phases = stage.phases();
+    let selected = match &options.phase {
+        None => None,
+        Some(name) => Some(phases.iter().position(|p| p == name).ok_or_else(|| {
+            Error::Other(format!("stage '{}' has no phase '{name}' (its phases: {})", stage.name(), phases.join(", ")))
+        })?),
+    };
+    if !options.allow_partial {
+        plan::check_inputs_complete(inputs)?;
+    }
+    let stage_inputs = plan::stage_inputs(stage, inputs, options)?;
     stage.prepare().map_err(|e| Error::Prepare { stage: stage.name().to_string(), reason: e.to_string() })?;
-    let mine: Vec<&PlannedShard> = plan.shards.iter().filter(|s| s.worker == options.shard.index).collect();
-    remove_stale_temporaries(&output_root, &mine)?;
-    let pruned = prune_orphans(&output_root, &plan)?;
-    progress.start(stage.name(), mine.len(), mine.iter().map(|s| s.entry.size).sum());
+    let mut earlier: Vec<Vec<TaskInput>> = Vec::new();
+    let mut report = None;
+    for index in 0..phases.len() {
+        let context = PlanContext { inputs: &stage_inputs.inputs, earlier: &earlier };
+        let phase_plan = plan::plan_phase(stage, &output_root, index, &context, options)?;
+        let last = index + 1 == phases.len();
+        if selected.is_none_or(|s| s == index) {
+            if last {
+                plan::write_plan_record(&output_root, stage.name(), &phase_plan)?;
+            }
+            report = Some(run_phase(stage, &phase_plan, &stage_inputs, options, progress)?);
+        }
+        if last || selected.is_some_and(|s| s <= index) {
+            break;
+        }
+        // The barrier: the next phase reads every artifact of this one, from all workers.
+        earlier.push(phase_plan.committed_artifacts(stage.name(), &stage_inputs.identity)?);
+    }
+    report.ok_or_else(|| Error::Other("no phase ran".into()))
+}
+
+/// Runs this worker's tasks of one phase, commits them, and writes the phase's stats.
+fn run_phase(
+    stage: &dyn PhasedStage,
+    plan: &PhasePlan,
+    stage_inputs: &plan::StageInputs,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<StageReport> {
+    let started = Instant::now();
+    let cpu_started = process_cpu_seconds();
+    let mine: Vec<&PlannedTask> = plan.tasks.iter().filter(|t| t.worker == options.shard.index).collect();
+    remove_stale_temporaries(&plan.root, &mine)?;
+    let pruned = plan::prune_orphans(plan)?;
+    let label = if plan.name == "main" { stage.name().to_string() } else { format!("{}:{}", stage.name(), plan.name) };
+    progress.start(&label, mine.len(), mine.iter().flat_map(|t| &t.task.inputs).map(|i| i.size).sum());
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.unwrap_or(0))
@@ -281,29 +281,29 @@ pub fn run_stage(
         .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
     let outcomes: Vec<Result<(Manifest, bool)>> = pool.install(|| {
         mine.par_iter()
-            .map(|shard| {
-                // A bug that panics on one shard fails that shard, not the whole job.
+            .map(|planned| {
+                // A bug that panics on one task fails that task, not the whole job.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_shard(stage, shard, &output_root, &plan.identity, options, progress)
+                    run_task(stage, plan, &planned.task, &stage_inputs.identity, options, progress)
                 }))
                 .unwrap_or_else(|panic| Err(Error::Other(format!("panicked: {}", panic_message(&panic)))));
                 if let Ok((_, resumed)) = &outcome {
-                    progress.shard_done(&shard.key, *resumed);
+                    progress.shard_done(&planned.task.key, *resumed);
                 }
-                outcome.map_err(|e| Error::Other(format!("{}: {e}", shard.entry.location)))
+                outcome.map_err(|e| Error::Other(format!("{}: {e}", describe_task(&planned.task))))
             })
             .collect()
     });
     progress.finish();
-    if let Some(tmp_dir) = output_root.local_path().map(|p| p.join(manifest::TMP_DIR)) {
+    if let Some(tmp_dir) = plan.root.local_path().map(|p| p.join(manifest::TMP_DIR)) {
         let _ = std::fs::remove_dir(tmp_dir); // only succeeds when empty: other workers may be writing
     }
 
     let mut stats = StageStats {
-        stage: stage.name().to_string(),
+        stage: label.clone(),
         shard: options.shard.to_string(),
         shards: mine.len(),
-        inputs_skipped: plan.skipped_inputs.len(),
+        inputs_skipped: stage_inputs.skipped.len(),
         outputs_pruned: pruned,
         ..Default::default()
     };
@@ -329,7 +329,7 @@ pub fn run_stage(
     stats.cpu_seconds = process_cpu_seconds() - cpu_started;
     stats.docs_per_second = if stats.wall_seconds > 0.0 { processed_docs as f64 / stats.wall_seconds } else { 0.0 };
 
-    let stats_location = output_root.join(&stats_file_name(&options.shard));
+    let stats_location = plan.root.join(&stats_file_name(&options.shard));
     let encoded = serde_json::to_vec_pretty(&stats).map_err(|e| Error::Other(e.to_string()))?;
     stats_location.put_bytes(encoded)?;
 
@@ -338,13 +338,21 @@ pub fn run_stage(
             tracing::error!("{failure}");
         }
         return Err(Error::ShardsFailed {
-            stage: stage.name().to_string(),
+            stage: label,
             failed: failures.len(),
             total: mine.len(),
             first: first.clone(),
         });
     }
-    Ok(StageReport { stats, stats_location: stats_location.to_string(), output: output_root.to_string() })
+    Ok(StageReport { stats, stats_location: stats_location.to_string(), output: plan.root.to_string() })
+}
+
+/// A task as a user knows it: its input file, or its key and input count.
+fn describe_task(task: &Task) -> String {
+    match task.inputs.as_slice() {
+        [one] if task.partition.is_none() => one.location.to_string(),
+        inputs => format!("task {} ({} inputs)", task.key, inputs.len()),
+    }
 }
 
 /// `_stats.json` for a single worker, `_stats/shard-i-of-N.json` for one of several.
@@ -356,121 +364,111 @@ pub fn stats_file_name(shard: &ShardSpec) -> String {
     }
 }
 
-/// Deletes uncommitted outputs a killed run left behind for this worker's shards (this worker holds the
+/// Deletes uncommitted outputs a killed run left behind for this worker's tasks (this worker holds the
 /// slot's lock, so no live process is writing them), and old temporaries of interrupted atomic writes of
 /// manifests and stats.
-fn remove_stale_temporaries(output_root: &Location, mine: &[&PlannedShard]) -> Result<()> {
-    let tmp_root = output_root.join(manifest::TMP_DIR);
+fn remove_stale_temporaries(root: &Location, mine: &[&PlannedTask]) -> Result<()> {
+    let tmp_root = root.join(manifest::TMP_DIR);
     for entry in tmp_root.list_objects()? {
         let name = entry.location.file_name().to_string();
-        if mine.iter().any(|shard| name.starts_with(&format!("{}.", shard.key))) {
+        if mine.iter().any(|t| name.starts_with(&format!("{}.", t.task.key))) {
             tracing::info!("removing uncommitted output {} of an earlier run", entry.location);
             entry.location.delete()?;
         }
     }
-    if let Some(root) = output_root.local_path() {
+    if let Some(root) = root.local_path() {
         // Another worker may be writing its stats or a manifest right now: only old temporaries go.
         let min_age = std::time::Duration::from_secs(600);
-        for dir in [root.to_path_buf(), root.join(manifest::MANIFEST_DIR), root.join("_stats")] {
+        for dir in [root.to_path_buf(), root.join(MANIFEST_DIR), root.join("_stats")] {
             crate::store::remove_local_temporaries(&dir, min_age);
         }
     }
     Ok(())
 }
 
-/// Removes committed outputs whose input is gone (listed in the plan as orphans): a rerun makes the
-/// output describe the inputs as they are now. Not done for a `--limit` smoke run.
-fn prune_orphans(output_root: &Location, plan: &StagePlan) -> Result<usize> {
-    for orphan in &plan.orphans {
-        tracing::warn!("{}: its input {} is gone; removing the output", orphan.output, orphan.input);
-        output_root.join(&orphan.output).delete()?;
-        output_root.join(&format!("{}/{}.json", manifest::MANIFEST_DIR, orphan.key)).delete()?;
-    }
-    Ok(plan.orphans.len())
-}
-
-fn run_shard(
-    stage: &dyn Stage,
-    shard: &PlannedShard,
-    output_root: &Location,
+fn run_task(
+    stage: &dyn PhasedStage,
+    plan: &PhasePlan,
+    task: &Task,
     identity: &RunIdentity,
     options: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<(Manifest, bool)> {
-    let output_name = format!("{}.{}", shard.key, options.format.extension());
-    let manifest_location = output_root.join(&format!("{}/{}.json", manifest::MANIFEST_DIR, shard.key));
     if options.resume {
-        let data = output_root.join(&output_name);
-        match check_committed(&manifest_location, &data, identity, &shard.input_identity, options.verify)? {
+        match plan.state(task, identity, options.verify)? {
             ShardState::Committed(manifest) => {
-                progress.bytes_read(shard.entry.size);
+                progress.bytes_read(task.inputs.iter().map(|i| i.size).sum());
                 return Ok((*manifest, true));
             }
-            ShardState::Stale(reason) => tracing::info!("{}: redoing the shard: {reason}", shard.key),
+            ShardState::Stale(reason) => tracing::info!("{}: redoing the task: {reason}", task.key),
             ShardState::Pending => {}
         }
     }
-
-    // 1. Process into a local temporary file (inside the output directory when it is on local disk, so the
-    //    final move is an atomic rename).
-    let tmp = match output_root.local_path() {
-        Some(dir) => {
-            let tmp_dir = dir.join(manifest::TMP_DIR);
-            std::fs::create_dir_all(&tmp_dir).map_err(|e| Error::io(tmp_dir.display().to_string(), e))?;
-            tempfile::Builder::new().prefix(&format!("{}.", shard.key)).tempfile_in(&tmp_dir)
-        }
-        None => tempfile::NamedTempFile::new(),
-    }
-    .map_err(|e| Error::io("temporary output file", e))?;
-    let file = tmp.reopen().map_err(|e| Error::io(tmp.path().display().to_string(), e))?;
-    let writer = create_writer(options.format, file, &output_name)?;
-    let mut sink = DocumentSink::new(writer);
-    let mut stats = ShardStats::default();
-    let input = InputShard {
-        location: shard.entry.location.clone(),
-        relative: shard.relative.clone(),
-        size: shard.entry.size,
+    let mut context = TaskContext {
+        stats: ShardStats::default(),
+        format: options.format,
         limit: options.limit,
+        tmp_dir: task::tmp_dir(&plan.root),
+        key: task.key.clone(),
+        staged: Vec::new(),
+        open_sinks: 0,
         progress,
-        bytes_read: AtomicU64::new(0),
+        bytes_read: Default::default(),
     };
-    stage.process(&input, &mut sink, &mut stats)?;
-    let (docs_out, text_bytes) = sink.finish()?;
-    stats.docs_out = docs_out;
-    stats.bytes_out = text_bytes;
-    stats.bytes_in = input.bytes_read();
-    let mut written = std::fs::File::open(tmp.path()).map_err(|e| Error::io(tmp.path().display().to_string(), e))?;
-    let (output_bytes, output_xxh3) = hash_reader(&mut written, &tmp.path().display().to_string())?;
-
-    // 2. Move the data into place (durably), 3. then write the manifest: the shard is committed.
-    let final_location = output_root.join(&output_name);
-    match final_location.local_path() {
-        Some(target) => {
-            crate::store::persist_durably(tmp, target).map_err(|e| Error::io(final_location.to_string(), e))?
-        }
-        None => {
-            let staged = output_root.join(&format!("{}/{}.{}", manifest::TMP_DIR, output_name, std::process::id()));
-            staged.put_file(tmp.path())?;
-            staged.rename_to(&final_location)?;
-        }
+    stage.run(plan.index, task, &mut context)?;
+    if context.open_sinks != 0 {
+        return Err(Error::Other(format!("task {} left a document file unfinished (a stage bug)", task.key)));
     }
+    context.stats.bytes_in = context.bytes_read();
+    let outputs = commit_artifacts(&plan.root, std::mem::take(&mut context.staged))?;
     let manifest = Manifest {
-        stage: stage.name().to_string(),
+        stage: identity.stage.clone(),
+        phase: plan.name.clone(),
+        task: task.key.clone(),
         version: identity.version,
         fingerprint: identity.fingerprint.clone(),
         referenced: identity.referenced.clone(),
         limit: identity.limit,
-        input: shard.entry.location.to_string(),
-        input_bytes: shard.entry.size,
-        input_identity: shard.input_identity.clone(),
-        output: output_name,
-        output_bytes,
-        output_xxh3,
-        stats,
+        inputs: task.inputs.iter().map(TaskInput::record).collect(),
+        outputs,
+        stats: context.stats,
     };
     let encoded = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Other(e.to_string()))?;
-    manifest_location.put_bytes(encoded)?;
+    plan.root.join(&format!("{MANIFEST_DIR}/{}.json", task.key)).put_bytes(encoded)?;
     Ok((manifest, false))
+}
+
+/// Hashes every staged artifact and moves it into place (durably); the manifest written after this is
+/// the commit.
+fn commit_artifacts(root: &Location, staged: Vec<task::Staged>) -> Result<Vec<OutputRecord>> {
+    let mut outputs = Vec::with_capacity(staged.len());
+    for artifact in staged {
+        let path = artifact.file.path().to_path_buf();
+        let mut written = std::fs::File::open(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        let (bytes, xxh3) = hash_reader(&mut written, &path.display().to_string())?;
+        let target = root.join(&artifact.name);
+        match target.local_path() {
+            Some(local) => {
+                if let Some(parent) = local.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
+                }
+                crate::store::persist_durably(artifact.file, local).map_err(|e| Error::io(target.to_string(), e))?
+            }
+            None => {
+                let staged_remote = root.join(&format!(
+                    "{}/{}.{}",
+                    manifest::TMP_DIR,
+                    artifact.name.replace('/', "__"),
+                    std::process::id()
+                ));
+                staged_remote.put_file(&path)?;
+                staged_remote.rename_to(&target)?;
+            }
+        }
+        outputs.push(OutputRecord { name: artifact.name, bytes, xxh3 });
+    }
+    outputs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(outputs)
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

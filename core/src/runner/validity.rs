@@ -13,8 +13,8 @@ use std::io::Read;
 
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-use super::manifest::{Manifest, MANIFEST_DIR};
-use super::Stage;
+use super::manifest::{InputRecord, Manifest, MANIFEST_DIR};
+use super::PhasedStage;
 use crate::error::{Error, Result};
 use crate::store::{Location, ObjectEntry};
 
@@ -33,7 +33,7 @@ pub struct RunIdentity {
 impl RunIdentity {
     /// Hashes the stage's configuration and every file it refers to; a referenced file that cannot be
     /// read is an error naming it.
-    pub fn of(stage: &dyn Stage, limit: Option<u64>) -> Result<RunIdentity> {
+    pub fn of(stage: &dyn PhasedStage, limit: Option<u64>) -> Result<RunIdentity> {
         let mut referenced = BTreeMap::new();
         for file in stage.referenced_files() {
             let hash = hash_object(&Location::parse(&file)?).map_err(|e| {
@@ -96,8 +96,9 @@ impl InputIdentities {
                 let Ok(manifest) = serde_json::from_slice::<Manifest>(&entry.location.read_bytes()?) else {
                     continue; // an unreadable upstream manifest: fall back to size and version
                 };
-                let data = root.join(&manifest.output).to_string();
-                upstream.insert(data, (manifest.output_bytes, manifest.output_xxh3));
+                for output in manifest.outputs {
+                    upstream.insert(root.join(&output.name).to_string(), (output.bytes, output.xxh3));
+                }
             }
         }
         Ok(InputIdentities { upstream })
@@ -123,43 +124,52 @@ pub enum ShardState {
     Stale(String),
 }
 
-/// Checks the commit record at `manifest` against this run and the data object `data`. With `verify`,
-/// the data object's checksum is recomputed too (a full read).
+/// Checks the commit record at `manifest` against this run, the task's phase and inputs, and the
+/// artifacts it lists under `phase_root`. With `verify`, the artifacts' checksums are recomputed too (a
+/// full read).
 pub fn check_committed(
     manifest: &Location,
-    data: &Location,
+    phase_root: &Location,
     run: &RunIdentity,
-    input_identity: &str,
+    phase: &str,
+    inputs: &[InputRecord],
     verify: bool,
 ) -> Result<ShardState> {
     if !manifest.exists()? {
         return Ok(ShardState::Pending);
     }
     let Ok(parsed) = serde_json::from_slice::<Manifest>(&manifest.read_bytes()?) else {
-        return Ok(ShardState::Stale("its manifest is unreadable".into()));
+        return Ok(ShardState::Stale("its manifest is unreadable (or from an older sluice)".into()));
     };
     if let Some(reason) = run.mismatch(&parsed) {
         return Ok(ShardState::Stale(reason));
     }
-    if parsed.input_identity != input_identity {
+    if parsed.phase != phase {
+        return Ok(ShardState::Stale(format!("made by phase '{}'", parsed.phase)));
+    }
+    let identities = |records: &[InputRecord]| records.iter().map(|r| r.identity.clone()).collect::<Vec<_>>();
+    if identities(&parsed.inputs) != identities(inputs) {
         return Ok(ShardState::Stale("its input changed".into()));
     }
-    let Some(entry) = data.head()? else {
-        return Ok(ShardState::Stale(format!("its data object {} is missing", parsed.output)));
-    };
-    if entry.size != parsed.output_bytes {
-        return Ok(ShardState::Stale(format!(
-            "its data object is {} bytes, the manifest says {} (truncated or overwritten)",
-            entry.size, parsed.output_bytes
-        )));
-    }
-    if verify {
-        let actual = hash_object(data)?;
-        if actual != parsed.output_xxh3 {
+    for output in &parsed.outputs {
+        let data = phase_root.join(&output.name);
+        let Some(entry) = data.head()? else {
+            return Ok(ShardState::Stale(format!("its output {} is missing", output.name)));
+        };
+        if entry.size != output.bytes {
             return Ok(ShardState::Stale(format!(
-                "its data object's xxh3 is {actual}, the manifest says {}",
-                parsed.output_xxh3
+                "its output {} is {} bytes, the manifest says {} (truncated or overwritten)",
+                output.name, entry.size, output.bytes
             )));
+        }
+        if verify {
+            let actual = hash_object(&data)?;
+            if actual != output.xxh3 {
+                return Ok(ShardState::Stale(format!(
+                    "its output {}'s xxh3 is {actual}, the manifest says {}",
+                    output.name, output.xxh3
+                )));
+            }
         }
     }
     Ok(ShardState::Committed(Box::new(parsed)))

@@ -485,7 +485,7 @@ fn cached_store(scheme: &str, authority: &str) -> std::result::Result<Arc<dyn Ob
 
 /// Names sluice gives its own bookkeeping under a stage's output; a stage reading that output as its
 /// input never takes them for data.
-pub const BOOKKEEPING_NAMES: [&str; 5] = ["_manifests", "_work", "_tmp", "_locks", "_stats"];
+pub const BOOKKEEPING_NAMES: [&str; 6] = ["_manifests", "_work", "_tmp", "_locks", "_stats", "_plan.json"];
 
 /// Whether `relative` (a path under an input root) is sluice's own bookkeeping: a manifest, a stats file,
 /// a phase's intermediates, a lock, or the temporary of an interrupted atomic write.
