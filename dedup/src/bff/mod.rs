@@ -1,0 +1,1 @@
+//! BFF: DCLM's Bloom-filter n-gram dedup (being written).

@@ -1,0 +1,1 @@
+//! Exact dedup (being written).

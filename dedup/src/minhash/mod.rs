@@ -1,0 +1,1 @@
+//! MinHash-LSH near-duplicate dedup (being written).
