@@ -49,6 +49,9 @@ pub enum Command {
     /// Quality classifiers: train one, or find the threshold for a top-k % cut.
     #[command(subcommand)]
     Quality(crate::quality::QualityCommand),
+    /// Deduplicate documents: exact (text, URL, lines), BFF (DCLM's), MinHash-LSH.
+    #[command(subcommand)]
+    Dedup(crate::dedup::DedupCommand),
     /// Show what `sluice run RECIPE` would do, without doing it: each stage's inputs, tasks per worker,
     /// what is committed, what is stale and why.
     Plan(crate::plan::PlanArgs),
@@ -190,6 +193,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(args) => crate::inspect::inspect(&args),
         Command::Quality(command) => crate::quality::run(&command),
         Command::Plan(args) => crate::plan::plan(&args),
+        Command::Dedup(command) => crate::dedup::run(&command, quiet),
         Command::Stats(args) => crate::stats::stats(&args),
     }
 }

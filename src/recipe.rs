@@ -20,6 +20,7 @@ use serde::Deserialize;
 use sluice_core::format::Format;
 use sluice_core::recipe::load_yaml;
 use sluice_core::runner::{run_phased, run_stage, MapStage, PhasedStage};
+use sluice_dedup::DedupConfig;
 use sluice_filters::{FilterConfig, FilterStage};
 use sluice_ingest::{IngestConfig, IngestStage};
 
@@ -55,6 +56,8 @@ pub enum StageSpec {
     Ingest(IngestConfig),
     /// Documents → the documents a chain of filters, modifiers and enrichers keeps (`sluice-filters`).
     Filter(FilterConfig),
+    /// Documents → deduplicated documents (`sluice-dedup`; `method:` exact, bff or minhash).
+    Dedup(DedupConfig),
 }
 
 /// A stage with its resolved input and output (built only when it runs: a stage may need what an earlier
@@ -71,6 +74,7 @@ impl StageSpec {
         match self {
             StageSpec::Ingest(_) => "ingest",
             StageSpec::Filter(_) => "filter",
+            StageSpec::Dedup(_) => "dedup",
         }
     }
 
@@ -78,6 +82,7 @@ impl StageSpec {
         match self {
             StageSpec::Ingest(c) => (&c.input, c.output.as_deref()),
             StageSpec::Filter(c) => (&c.input, c.output.as_deref()),
+            StageSpec::Dedup(c) => c.io(),
         }
     }
 
@@ -88,6 +93,7 @@ impl StageSpec {
             StageSpec::Filter(c) => {
                 Box::new(MapStage(Box::new(FilterStage::new(c.clone()).map_err(anyhow::Error::msg)?)))
             }
+            StageSpec::Dedup(c) => c.build()?,
         })
     }
 }
@@ -268,5 +274,19 @@ mod tests {
         assert_eq!(planned[0].output, "out/x/1-ingest");
         assert_eq!(planned[1].input, vec!["out/x/1-ingest".to_string()]);
         assert_eq!(planned[1].output, "out/x/2-ingest");
+    }
+
+    #[test]
+    fn dedup_stages_take_a_method_and_its_fields() {
+        let parse = |text: &str| sluice_core::recipe::parse_yaml::<Recipe>(Path::new("r.yaml"), text);
+        let base = "name: t\noutput: out\nstages:\n  - ingest: {input: [a]}\n";
+        let recipe = parse(&format!("{base}  - dedup:\n      method: exact\n      key: url\n")).unwrap();
+        assert!(
+            matches!(&recipe.stages[1], StageSpec::Dedup(DedupConfig::Exact(c)) if c.key == sluice_dedup::exact::ExactKey::Url)
+        );
+        let err = parse(&format!("{base}  - dedup:\n      method: exact\n      kee: url\n")).unwrap_err().to_string();
+        assert!(err.contains("kee"), "{err}");
+        let err = parse(&format!("{base}  - dedup:\n      method: fuzzy\n")).unwrap_err().to_string();
+        assert!(err.contains("fuzzy"), "{err}");
     }
 }

@@ -9,3 +9,29 @@
 pub mod bff;
 pub mod exact;
 pub mod minhash;
+
+use serde::{Deserialize, Serialize};
+use sluice_core::runner::PhasedStage;
+
+/// A recipe's `dedup:` stage: `method:` picks the method, the other fields are that method's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum DedupConfig {
+    Exact(exact::ExactConfig),
+}
+
+impl DedupConfig {
+    /// The stage's input and output, when the recipe names them.
+    pub fn io(&self) -> (&[String], Option<&str>) {
+        match self {
+            DedupConfig::Exact(c) => (&c.input, c.output.as_deref()),
+        }
+    }
+
+    /// The runnable stage.
+    pub fn build(&self) -> sluice_core::Result<Box<dyn PhasedStage>> {
+        Ok(match self {
+            DedupConfig::Exact(c) => Box::new(exact::ExactDedupStage::new(c.clone())?),
+        })
+    }
+}

@@ -67,7 +67,7 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             let path = entry.unwrap().path();
             let rel = path.strip_prefix(dir).unwrap().to_string_lossy().to_string();
             // Timings differ run to run; lock files name the process that held them.
-            if rel.starts_with("_stats") || rel.starts_with("_locks") {
+            if rel.split('/').any(|part| part.starts_with("_stats") || part == "_locks") {
                 continue;
             }
             if path.is_dir() {
@@ -78,6 +78,17 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         }
     }
     files
+}
+
+/// Asserts that two folders hold the same files with the same bytes (naming the files that differ,
+/// rather than printing their bytes). `keep` chooses which relative paths are compared.
+pub fn assert_same_files(a: &Path, b: &Path, keep: impl Fn(&str) -> bool) {
+    let pick = |dir: &Path| -> BTreeMap<String, u64> {
+        snapshot(dir).into_iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k, xxhash_rust::xxh3::xxh3_64(&v))).collect()
+    };
+    let (left, right) = (pick(a), pick(b));
+    let differing: Vec<&String> = left.keys().chain(right.keys()).filter(|k| left.get(*k) != right.get(*k)).collect();
+    assert!(differing.is_empty(), "{} and {} differ in {differing:?}", a.display(), b.display());
 }
 
 /// The manifests of a stage output, by output shard name.

@@ -98,6 +98,7 @@ pub fn stage_inputs(stage: &dyn PhasedStage, inputs: &[String], options: &RunOpt
             relative,
             size: entry.size,
             position,
+            within_output: None,
         })
         .collect();
     Ok(StageInputs { inputs, skipped: listing.skipped, identity: RunIdentity::of(stage, options.limit)? })
@@ -163,10 +164,11 @@ impl PhasePlan {
                     for output in manifest.outputs {
                         artifacts.push(TaskInput {
                             location: self.root.join(&output.name),
-                            relative: output.name,
+                            relative: output.name.clone(),
                             size: output.bytes,
                             identity: format!("xxh3:{}", output.xxh3),
                             position: 0,
+                            within_output: Some(format!("{WORK_DIR}/{}/{}", self.name, output.name)),
                         });
                     }
                 }

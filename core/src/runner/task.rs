@@ -32,11 +32,15 @@ pub struct TaskInput {
     /// files: dedup keeps the first occurrence by (position, document)). For an artifact: its position in
     /// the earlier phase's sorted output list.
     pub position: usize,
+    /// For an artifact: its path relative to the stage output (`_work/<phase>/<name>`), recorded in
+    /// manifests instead of the absolute location so that an output folder is the same wherever it is.
+    pub within_output: Option<String>,
 }
 
 impl TaskInput {
     pub(super) fn record(&self) -> InputRecord {
-        InputRecord { location: self.location.to_string(), bytes: self.size, identity: self.identity.clone() }
+        let location = self.within_output.clone().unwrap_or_else(|| self.location.to_string());
+        InputRecord { location, bytes: self.size, identity: self.identity.clone() }
     }
 }
 
