@@ -107,7 +107,33 @@ pub fn load_recipe(path: &Path) -> Result<Recipe> {
     if recipe.stages[0].io().0.is_empty() {
         bail!("{}: stage 1 ({}) needs an `input`", path.display(), recipe.stages[0].name());
     }
+    let planned = plan_recipe(&recipe, &recipe.output);
+    for (i, stage) in recipe.stages.iter().enumerate() {
+        for input in stage.io().0.iter().filter(|i| i.starts_with('@')) {
+            if resolve_reference(input, &planned[..i]).is_none() {
+                bail!(
+                    "{}: stage {} ({}) reads `{input}`, which names no single earlier stage (use @N for stage N, \
+                     or @name for a stage name used once)",
+                    path.display(),
+                    i + 1,
+                    stage.name()
+                );
+            }
+        }
+    }
     Ok(recipe)
+}
+
+/// The output of the earlier stage an input names with `@N` (its 1-based position) or `@name` (a stage
+/// name used once, e.g. `@filter`), so a stage can read several sources, not only the previous stage.
+fn resolve_reference(input: &str, earlier: &[PlannedStage]) -> Option<String> {
+    let wanted = input.strip_prefix('@')?;
+    let matches: Vec<&PlannedStage> =
+        earlier.iter().filter(|p| p.position.to_string() == wanted || p.spec.name() == wanted).collect();
+    match matches.as_slice() {
+        [one] => Some(one.output.clone()),
+        _ => None,
+    }
 }
 
 /// Every stage with its resolved input and output.
@@ -118,7 +144,7 @@ pub(crate) fn plan_recipe<'a>(recipe: &'a Recipe, output_root: &str) -> Vec<Plan
         let input = if input.is_empty() {
             vec![planned.last().map(|p| p.output.clone()).unwrap_or_default()]
         } else {
-            input.to_vec()
+            input.iter().map(|i| resolve_reference(i, &planned).unwrap_or_else(|| i.clone())).collect()
         };
         let output = output
             .map(str::to_string)
@@ -288,5 +314,21 @@ mod tests {
         assert!(err.contains("kee"), "{err}");
         let err = parse(&format!("{base}  - dedup:\n      method: fuzzy\n")).unwrap_err().to_string();
         assert!(err.contains("fuzzy"), "{err}");
+    }
+
+    #[test]
+    fn stages_can_read_several_earlier_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.yaml");
+        let text = "name: t\noutput: out\nstages:\n  - ingest: {input: [a]}\n  - ingest: {input: [b]}\n  - filter: {input: ['@1', '@2', extra/docs], steps: []}\n";
+        std::fs::write(&path, text).unwrap();
+        let recipe = load_recipe(&path).unwrap();
+        let planned = plan_recipe(&recipe, &recipe.output);
+        assert_eq!(planned[2].input, vec!["out/1-ingest", "out/2-ingest", "extra/docs"]);
+        std::fs::write(&path, text.replace("'@2'", "'@ingest'")).unwrap();
+        let err = format!("{:#}", load_recipe(&path).unwrap_err());
+        assert!(err.contains("`@ingest`, which names no single earlier stage"), "{err}");
+        std::fs::write(&path, text.replace("'@2'", "'@3'")).unwrap();
+        assert!(load_recipe(&path).is_err(), "a stage cannot read itself or a later stage");
     }
 }
