@@ -11,6 +11,7 @@
 //!
 //! Stage crates (`ingest`, `filters`, …) depend on this crate and never on each other.
 
+pub mod attributes;
 pub mod document;
 pub mod error;
 pub mod format;

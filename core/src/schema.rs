@@ -7,8 +7,11 @@
 //! | `url`, `source`, `warc_record_id`, `warc_date`, `content_type`, `language`, `title`, `description`, `canonical_url`, `warcinfo` | Utf8 | yes | |
 //! | `metadata`, `attributes`, `extra` | Utf8 | yes | a JSON object, null when empty |
 //!
+//! | `attr_<name>` | Boolean, Int64, Float64 or Utf8 | yes | one per scalar attribute (see [`crate::attributes`]) |
+//!
 //! The JSON-object columns are plain strings so that any Parquet reader (DuckDB, pandas, DataFusion) can read
-//! sluice's shards, and free-form metadata never forces a schema change.
+//! sluice's shards, and free-form metadata never forces a schema change. Attributes that stages compute are
+//! typed columns, so readers project and filter them; `attributes` holds only what does not fit one.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -19,6 +22,7 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
 use serde_json::Value;
 
+use crate::attributes::{attribute_name, attribute_value, normalise_attribute_array, AttributeColumns};
 use crate::document::{Document, JsonMap};
 
 /// Optional string columns, in schema order after `id` and `text`.
@@ -80,28 +84,40 @@ fn optional_fields_mut(doc: &mut Document) -> [&mut Option<String>; 10] {
     ]
 }
 
-fn json_fields(doc: &Document) -> [&JsonMap; 3] {
-    [&doc.metadata, &doc.attributes, &doc.extra]
-}
 
 fn json_fields_mut(doc: &mut Document) -> [&mut JsonMap; 3] {
     [&mut doc.metadata, &mut doc.attributes, &mut doc.extra]
 }
 
-/// Builds one `RecordBatch` from documents.
+/// The schema of a batch with these typed attribute columns (after the document columns).
+pub fn schema_with(attributes: &AttributeColumns) -> SchemaRef {
+    let base = document_schema();
+    let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.extend(attributes.fields());
+    Arc::new(Schema::new(fields))
+}
+
+/// Builds one `RecordBatch` from documents, with typed columns for their scalar attributes.
 pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ArrowError> {
+    documents_to_batch_with(docs, &AttributeColumns::infer(docs))
+}
+
+/// Builds one `RecordBatch` with the given attribute columns (a file's, fixed by its first batch);
+/// attributes that do not fit them go to the `attributes` JSON column.
+pub fn documents_to_batch_with(docs: &[Document], attributes: &AttributeColumns) -> Result<RecordBatch, ArrowError> {
     let text_bytes: usize = docs.iter().map(|d| d.text.len()).sum();
     let mut id = StringBuilder::with_capacity(docs.len(), docs.len() * 36);
     let mut text = StringBuilder::with_capacity(docs.len(), text_bytes);
     let mut optional: Vec<StringBuilder> = OPTIONAL_COLUMNS.iter().map(|_| StringBuilder::new()).collect();
     let mut json: Vec<StringBuilder> = JSON_COLUMNS.iter().map(|_| StringBuilder::new()).collect();
-    for doc in docs {
+    let (typed, overflow) = attributes.build(docs);
+    for (doc, overflow) in docs.iter().zip(&overflow) {
         id.append_value(&doc.id);
         text.append_value(&doc.text);
         for (builder, value) in optional.iter_mut().zip(optional_fields(doc)) {
             builder.append_option(value.as_deref());
         }
-        for (builder, map) in json.iter_mut().zip(json_fields(doc)) {
+        for (builder, map) in json.iter_mut().zip([&doc.metadata, overflow, &doc.extra]) {
             if map.is_empty() {
                 builder.append_null();
             } else {
@@ -113,7 +129,8 @@ pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ArrowError> 
     let mut columns: Vec<ArrayRef> = vec![Arc::new(id.finish()), Arc::new(text.finish())];
     columns.extend(optional.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     columns.extend(json.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    RecordBatch::try_new(document_schema(), columns)
+    columns.extend(typed);
+    RecordBatch::try_new(schema_with(attributes), columns)
 }
 
 /// Documents read from a batch, and rows that could not become documents, by reason.
@@ -144,6 +161,7 @@ pub fn batch_to_documents(batch: &RecordBatch) -> Result<DecodedBatch, ArrowErro
         .map(|n| batch.column_by_name(n).map(as_utf8).transpose())
         .collect::<Result<Vec<_>, _>>()?;
     let json = JSON_COLUMNS.iter().map(|n| json_column(batch, n)).collect::<Result<Vec<_>, _>>()?;
+    let typed = typed_attribute_columns(batch)?;
     let unknown = unknown_columns_as_json(batch)?;
 
     let mut decoded = DecodedBatch::default();
@@ -163,6 +181,17 @@ pub fn batch_to_documents(batch: &RecordBatch) -> Result<DecodedBatch, ArrowErro
                 Some(Err(raw)) => not_objects.push((name, raw)),
                 None => {}
             }
+        }
+        // Typed columns first (in column order), then the attributes that overflowed into JSON.
+        if !typed.is_empty() {
+            let mut attributes = JsonMap::new();
+            for (name, array) in &typed {
+                if let Some(value) = attribute_value(array, row) {
+                    attributes.insert(name.clone(), value);
+                }
+            }
+            attributes.extend(std::mem::take(&mut doc.attributes));
+            doc.attributes = attributes;
         }
         for (name, raw) in not_objects {
             // Not a JSON object: keep the value verbatim rather than lose it.
@@ -274,12 +303,31 @@ fn batch_json_rows(batch: &RecordBatch) -> Result<Vec<JsonMap>, ArrowError> {
     Ok(rows)
 }
 
+/// The typed attribute columns of a batch (`attr_<name>`), by attribute name.
+fn typed_attribute_columns(batch: &RecordBatch) -> Result<Vec<(String, ArrayRef)>, ArrowError> {
+    let schema = batch.schema();
+    let mut columns = Vec::new();
+    for (field, array) in schema.fields().iter().zip(batch.columns()) {
+        if let Some(name) = attribute_name(field) {
+            columns.push((name.to_string(), normalise_attribute_array(array)?));
+        }
+    }
+    Ok(columns)
+}
+
 /// Columns sluice does not model, as one JSON object per row (`None` when there are none).
 fn unknown_columns_as_json(batch: &RecordBatch) -> Result<Option<Vec<JsonMap>>, ArrowError> {
-    let known =
-        |name: &str| name == "id" || name == "text" || OPTIONAL_COLUMNS.contains(&name) || JSON_COLUMNS.contains(&name);
     let schema = batch.schema();
-    let indices: Vec<usize> = (0..schema.fields().len()).filter(|i| !known(schema.field(*i).name())).collect();
+    let known = |i: usize| {
+        let field = schema.field(i);
+        let name = field.name().as_str();
+        name == "id"
+            || name == "text"
+            || OPTIONAL_COLUMNS.contains(&name)
+            || JSON_COLUMNS.contains(&name)
+            || attribute_name(field).is_some()
+    };
+    let indices: Vec<usize> = (0..schema.fields().len()).filter(|i| !known(*i)).collect();
     if indices.is_empty() {
         return Ok(None);
     }
@@ -299,7 +347,8 @@ mod tests {
         a.attributes.insert("score".into(), json!(0.5));
         let b = Document::from_text("ünïcödé — 日本語", None);
         let batch = documents_to_batch(&[a.clone(), b.clone()]).unwrap();
-        assert_eq!(batch.schema(), document_schema());
+        assert_eq!(batch.schema().field(batch.num_columns() - 1).name(), "attr_score");
+        assert_eq!(batch.column_by_name("attributes").unwrap().null_count(), 2, "score is a typed column");
         assert_eq!(batch_to_documents(&batch).unwrap().docs, vec![a, b]);
     }
 }

@@ -10,9 +10,10 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::{DocumentReader, DocumentWriter, READ_BATCH_ROWS};
+use crate::attributes::AttributeColumns;
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::schema::{batch_to_documents, document_schema, documents_to_batch};
+use crate::schema::{batch_to_documents, documents_to_batch_with, schema_with};
 use crate::store::Location;
 
 /// Rows per Parquet row group: large enough for good compression, small enough that a reader holding one
@@ -90,21 +91,30 @@ pub fn parquet_file_schema(location: &Location) -> Result<arrow_schema::SchemaRe
     Ok(ParquetReader::open(location)?.batches.schema())
 }
 
+/// Writes document batches to one Parquet file. The file's schema — which attributes get typed columns —
+/// is fixed by its first batch (see [`crate::attributes`]), so the writer opens lazily.
 pub struct ParquetWriter {
     name: String,
-    writer: ArrowWriter<File>,
+    file: Option<File>,
+    writer: Option<(ArrowWriter<File>, AttributeColumns)>,
 }
 
 impl ParquetWriter {
     pub fn new(file: File, name: &str) -> Result<Self> {
-        let level = ZstdLevel::try_new(3).map_err(|e| Error::parquet(name, e))?;
+        Ok(ParquetWriter { name: name.to_string(), file: Some(file), writer: None })
+    }
+
+    fn open(&mut self, attributes: AttributeColumns) -> Result<()> {
+        let level = ZstdLevel::try_new(3).map_err(|e| Error::parquet(&self.name, e))?;
         let properties = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
-        let writer =
-            ArrowWriter::try_new(file, document_schema(), Some(properties)).map_err(|e| Error::parquet(name, e))?;
-        Ok(ParquetWriter { name: name.to_string(), writer })
+        let file = self.file.take().ok_or_else(|| Error::Other(format!("{}: writer already open", self.name)))?;
+        let writer = ArrowWriter::try_new(file, schema_with(&attributes), Some(properties))
+            .map_err(|e| Error::parquet(&self.name, e))?;
+        self.writer = Some((writer, attributes));
+        Ok(())
     }
 }
 
@@ -113,12 +123,22 @@ impl DocumentWriter for ParquetWriter {
         if docs.is_empty() {
             return Ok(());
         }
-        let batch = documents_to_batch(docs).map_err(|e| Error::arrow(&self.name, e))?;
-        self.writer.write(&batch).map_err(|e| Error::parquet(&self.name, e))
+        if self.writer.is_none() {
+            self.open(AttributeColumns::infer(docs))?;
+        }
+        let Some((writer, attributes)) = self.writer.as_mut() else { return Ok(()) };
+        let batch = documents_to_batch_with(docs, attributes).map_err(|e| Error::arrow(&self.name, e))?;
+        writer.write(&batch).map_err(|e| Error::parquet(&self.name, e))
     }
 
-    fn finish(self: Box<Self>) -> Result<()> {
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        if self.writer.is_none() {
+            self.open(AttributeColumns::default())?;
+        }
         let name = self.name;
-        self.writer.close().map(|_| ()).map_err(|e| Error::parquet(&name, e))
+        match self.writer {
+            Some((writer, _)) => writer.close().map(|_| ()).map_err(|e| Error::parquet(&name, e)),
+            None => Ok(()),
+        }
     }
 }
