@@ -57,6 +57,14 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
     let mut total = 0u64;
     let mut shown = 0usize;
     for file in &files {
+        // A count of a Parquet file needs only its footer.
+        if args.count && Format::from_path(file.file_name()) == Some(Format::Parquet) {
+            if let Some(count) = sluice_core::format::parquet_document_count(file)? {
+                eprintln!("{file}: {count} documents");
+                total += count;
+                continue;
+            }
+        }
         let mut reader = open_reader(file)?;
         let mut in_file = 0u64;
         while let Some(batch) = reader.next_batch()? {

@@ -108,11 +108,9 @@ pub fn run(command: &QualityCommand) -> Result<()> {
             let accept = |path: &str| Format::from_path(path).is_some();
             let mut scores = Vec::new();
             for (entry, _) in list_inputs(&args.inputs, accept)? {
-                for doc in read_all(&entry.location)? {
-                    if let Some(score) = doc.attributes.get(&args.key).and_then(|v| v.as_f64()) {
-                        scores.push(score);
-                    }
-                }
+                // Only the score's column is read (a typed attribute column in sluice's Parquet).
+                let values = sluice_core::format::attribute_values(&entry.location, &args.key)?;
+                scores.extend(values.iter().filter_map(|v| v.as_f64()));
             }
             let Some(threshold) = top_fraction_threshold(&mut scores, args.keep_fraction) else {
                 bail!("no '{}' scores found (or --keep-fraction outside 0..1)", args.key);

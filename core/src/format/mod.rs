@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::store::Location;
 
 pub use jsonl::{document_from_json, document_to_json};
-pub use parquet::parquet_file_schema;
+pub use parquet::{parquet_attribute_values, parquet_document_count, parquet_file_schema};
 
 /// Documents per batch when reading.
 pub const READ_BATCH_ROWS: usize = 1024;
@@ -132,6 +132,14 @@ pub fn create_writer(format: Format, file: File, name: &str) -> Result<Box<dyn D
     }
 }
 
+/// The values of attribute `key` in a document file: for Parquet only the columns that hold it are read.
+pub fn attribute_values(location: &Location, key: &str) -> Result<Vec<serde_json::Value>> {
+    if Format::from_path(location.file_name()) == Some(Format::Parquet) {
+        return parquet_attribute_values(location, key);
+    }
+    Ok(read_all(location)?.into_iter().filter_map(|mut d| d.attributes.remove(key)).collect())
+}
+
 /// Reads a whole document file (small files and tests).
 pub fn read_all(location: &Location) -> Result<Vec<Document>> {
     let mut reader = open_reader(location)?;
@@ -147,7 +155,10 @@ pub fn write_all(location: &Location, format: Format, docs: &[Document]) -> Resu
     let tmp = tempfile::NamedTempFile::new().map_err(|e| Error::io("temporary file", e))?;
     let file = tmp.reopen().map_err(|e| Error::io("temporary file", e))?;
     let mut writer = create_writer(format, file, &location.to_string())?;
-    writer.write(docs)?;
+    // In batches, as the stage runner writes (a Parquet file's typed columns come from its first batch).
+    for batch in docs.chunks(READ_BATCH_ROWS) {
+        writer.write(batch)?;
+    }
     writer.finish()?;
     location.put_file(tmp.path())
 }
@@ -165,5 +176,27 @@ mod tests {
         assert_eq!(Format::from_path("x.warc.gz"), None);
         assert_eq!("jsonl.zst".parse::<Format>().unwrap(), Format::Jsonl(Compression::Zstd));
         assert!("csv".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn counts_and_attributes_come_from_the_columns_that_hold_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::parse(dir.path().join("d.parquet").to_str().unwrap()).unwrap();
+        let mut docs: Vec<Document> = (0..2500).map(|i| Document::from_text(format!("doc {i}"), None)).collect();
+        for (i, doc) in docs.iter_mut().enumerate() {
+            if i % 3 != 0 {
+                doc.attributes.insert("q".into(), serde_json::json!(i as f64 / 10.0));
+            }
+        }
+        // Past the first batch, one value of another type: it overflows into the JSON column.
+        docs[2000].attributes.insert("q".into(), serde_json::json!("high"));
+        write_all(&location, Format::Parquet, &docs).unwrap();
+        assert_eq!(parquet_document_count(&location).unwrap(), Some(2500));
+        let values = attribute_values(&location, "q").unwrap();
+        let expected: Vec<serde_json::Value> = docs.iter().filter_map(|d| d.attributes.get("q").cloned()).collect();
+        assert_eq!(values, expected);
+        assert_eq!(read_all(&location).unwrap(), docs);
+        let schema = parquet_file_schema(&location).unwrap();
+        assert_eq!(schema.field_with_name("attr_q").unwrap().data_type(), &arrow_schema::DataType::Float64);
     }
 }

@@ -22,6 +22,7 @@ const ROW_GROUP_ROWS: usize = 8192;
 
 pub struct ParquetReader {
     name: String,
+    metadata: Option<std::sync::Arc<parquet::file::metadata::ParquetMetaData>>,
     batches: ParquetRecordBatchReader,
     /// For a remote object: the local copy being read (Parquet needs random access; a local copy keeps
     /// memory bounded by the batch size whatever the file size). Deleted on drop.
@@ -31,9 +32,11 @@ pub struct ParquetReader {
 }
 
 impl ParquetReader {
-    pub fn open(location: &Location) -> Result<Self> {
+    /// The file to read: the object itself on local disk, else a local copy (Parquet needs random access;
+    /// a copy keeps memory bounded by the batch size whatever the file size), deleted when dropped.
+    fn local_file(location: &Location) -> Result<(File, Option<tempfile::NamedTempFile>)> {
         let name = location.to_string();
-        let (file, local_copy) = match location.local_path() {
+        Ok(match location.local_path() {
             Some(path) => (File::open(path).map_err(|e| Error::io(&name, e))?, None),
             None => {
                 let mut copy = tempfile::NamedTempFile::new().map_err(|e| Error::io("temporary file", e))?;
@@ -41,12 +44,22 @@ impl ParquetReader {
                 std::io::copy(&mut source, copy.as_file_mut()).map_err(|e| Error::io(&name, e))?;
                 (copy.reopen().map_err(|e| Error::io(&name, e))?, Some(copy))
             }
-        };
-        let batches = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|b| b.with_batch_size(READ_BATCH_ROWS).build())
-            .map_err(|e| Error::parquet(&name, e))?;
+        })
+    }
+
+    fn batches_metadata(&self) -> Option<std::sync::Arc<parquet::file::metadata::ParquetMetaData>> {
+        self.metadata.clone()
+    }
+
+    pub fn open(location: &Location) -> Result<Self> {
+        let name = location.to_string();
+        let (file, local_copy) = Self::local_file(location)?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(&name, e))?;
+        let metadata = Some(builder.metadata().clone());
+        let batches = builder.with_batch_size(READ_BATCH_ROWS).build().map_err(|e| Error::parquet(&name, e))?;
         Ok(ParquetReader {
             name,
+            metadata,
             batches,
             _local_copy: local_copy,
             skipped: BTreeMap::new(),
@@ -84,6 +97,69 @@ impl DocumentReader for ParquetReader {
     fn repaired(&self) -> &BTreeMap<String, u64> {
         &self.repaired
     }
+}
+
+/// The number of documents in a Parquet file from its footer alone (rows minus null texts, from the
+/// column statistics); `None` when the statistics do not say, and the file must be read.
+pub fn parquet_document_count(location: &Location) -> Result<Option<u64>> {
+    let reader = ParquetReader::open(location)?;
+    let metadata = reader.batches_metadata();
+    let Some(metadata) = metadata else { return Ok(None) };
+    let schema = metadata.file_metadata().schema_descr();
+    let Some(text) = (0..schema.num_columns()).find(|i| schema.column(*i).path().string() == "text") else {
+        return Ok(None);
+    };
+    let mut documents = 0u64;
+    for group in metadata.row_groups() {
+        let nulls = group.column(text).statistics().and_then(|s| s.null_count_opt());
+        let Some(nulls) = nulls else { return Ok(None) };
+        documents += group.num_rows() as u64 - nulls;
+    }
+    Ok(Some(documents))
+}
+
+/// The values of attribute `key` in a Parquet file, reading only its typed column (`attr_<key>`) and
+/// the JSON `attributes` column (for values that did not fit it, and files written before typed columns).
+pub fn parquet_attribute_values(location: &Location, key: &str) -> Result<Vec<serde_json::Value>> {
+    let name = location.to_string();
+    let file = ParquetReader::local_file(location)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file.0).map_err(|e| Error::parquet(&name, e))?;
+    let schema = builder.parquet_schema();
+    let wanted = [format!("{}{key}", crate::attributes::ATTRIBUTE_PREFIX), "attributes".to_string()];
+    let roots: Vec<usize> = (0..schema.num_columns())
+        .filter(|i| wanted.iter().any(|w| schema.column(*i).path().parts().first() == Some(w)))
+        .map(|i| schema.get_column_root_idx(i))
+        .collect();
+    let mask = parquet::arrow::ProjectionMask::roots(schema, roots);
+    let batches =
+        builder.with_projection(mask).with_batch_size(READ_BATCH_ROWS).build().map_err(|e| Error::parquet(&name, e))?;
+    let mut values = Vec::new();
+    for batch in batches {
+        let batch = batch.map_err(|e| Error::arrow(&name, e))?;
+        let typed = batch
+            .column_by_name(&wanted[0])
+            .map(crate::attributes::normalise_attribute_array)
+            .transpose()
+            .map_err(|e| Error::arrow(&name, e))?;
+        let json = batch
+            .column_by_name("attributes")
+            .map(|a| arrow_cast::cast(a, &arrow_schema::DataType::Utf8))
+            .transpose()
+            .map_err(|e| Error::arrow(&name, e))?;
+        let json = json.as_ref().and_then(|a| a.as_any().downcast_ref::<arrow_array::StringArray>());
+        for row in 0..batch.num_rows() {
+            if let Some(value) = typed.as_ref().and_then(|a| crate::attributes::attribute_value(a, row)) {
+                values.push(value);
+            } else if let Some(object) = json.filter(|a| !arrow_array::Array::is_null(*a, row)) {
+                if let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str(object.value(row)) {
+                    if let Some(value) = map.remove(key) {
+                        values.push(value);
+                    }
+                }
+            }
+        }
+    }
+    Ok(values)
 }
 
 /// The Arrow schema stored in a Parquet file (which may not be sluice's own).
