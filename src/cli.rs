@@ -55,6 +55,8 @@ pub enum Command {
     /// Show what `sluice run RECIPE` would do, without doing it: each stage's inputs, tasks per worker,
     /// what is committed, what is stale and why.
     Plan(crate::plan::PlanArgs),
+    /// List every filter step a recipe's `filter:` stage can use, with its parameters and defaults.
+    Steps(crate::steps::StepsArgs),
     /// Merge and print the statistics of a stage output (`_stats.json` and every worker's `_stats/*.json`).
     Stats(crate::stats::StatsArgs),
 }
@@ -195,5 +197,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => crate::plan::plan(&args),
         Command::Dedup(command) => crate::dedup::run(&command, quiet),
         Command::Stats(args) => crate::stats::stats(&args),
+        Command::Steps(args) => crate::steps::steps(&args),
     }
 }

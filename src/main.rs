@@ -12,11 +12,17 @@ mod progress;
 mod quality;
 mod recipe;
 mod stats;
+mod steps;
 mod summary;
 
 use clap::Parser;
 
 fn main() {
+    // Like other Unix tools, end quietly when the reader of stdout goes away (`sluice steps | head`).
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = cli::Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     if let Err(error) = cli::run(cli) {
