@@ -111,7 +111,7 @@ fn is_invisible(tag: Tag) -> bool {
     matches!(tag, Script | Style | Noscript | Template | Iframe | Svg | Select | Textarea | Button | Head)
 }
 
-fn class_and_id<'a>(dom: &'a Dom, id: NodeId) -> (&'a str, &'a str) {
+fn class_and_id(dom: &Dom, id: NodeId) -> (&str, &str) {
     (dom.attr(id, "class").unwrap_or_default(), dom.attr(id, "id").unwrap_or_default())
 }
 

@@ -2,6 +2,10 @@
 //! elements, the list of active formatting elements, the adoption agency, foster parenting.
 //! Function names follow the specification's algorithm names so the code can be read beside it.
 
+// Each match arm is one of the specification's token cases, and the `if` inside it the case's steps; as a
+// guard the condition would send a token that fails it on to the other cases, which reads unlike the spec.
+#![allow(clippy::collapsible_match)]
+
 use super::tags::Tag::{self, *};
 use super::tokenizer::{TokenKind, Tokenizer};
 use super::{Attr, Dom, Element, LimitExceeded, Namespace, Node, NodeData, NodeId, Span, TreeLimits, NONE};
@@ -421,8 +425,9 @@ impl Builder<'_> {
                 }
             },
             Namespace::MathMl => {
-                scope != Scope::Select && scope != Scope::Table && matches!(tag, Mi | Mo | Mn | Ms | Mtext)
-                    || self.is_annotation_xml(id) && scope != Scope::Select && scope != Scope::Table
+                scope != Scope::Select
+                    && scope != Scope::Table
+                    && (matches!(tag, Mi | Mo | Mn | Ms | Mtext) || self.is_annotation_xml(id))
             }
             Namespace::Svg => {
                 scope != Scope::Select && scope != Scope::Table && matches!(tag, ForeignObject | Desc | Title)
