@@ -2,10 +2,15 @@
 //! statistical detection (`chardetng`, the detector Firefox uses), decoded with `encoding_rs` (WHATWG
 //! labels, so `iso-8859-1` means windows-1252 as browsers do).
 //!
+//! As in browsers (WHATWG's encoding sniffing), a declared encoding wins over detection: a page declared
+//! UTF-8 (BOM, header or `<meta>`) that holds a few stray bytes of another encoding is decoded as UTF-8, the
+//! bad bytes becoming U+FFFD (reported in [`Decoded::had_errors`]) — handing it to the detector would
+//! decode the whole page as windows-1252, turning every correct `für` into `fÃ¼r`. Only undeclared pages
+//! are detected.
+//!
 //! One deliberate departure from browsers: a page labelled with a legacy encoding whose bytes are valid,
 //! non-ASCII UTF-8 is decoded as UTF-8 — mislabelled UTF-8 is common on the web, while legacy-encoded text
-//! that happens to be valid UTF-8 is vanishingly rare. Likewise a page labelled UTF-8 that is not valid
-//! UTF-8 goes to the detector.
+//! that happens to be valid UTF-8 is vanishingly rare.
 
 use encoding_rs::{Encoding, UTF_8};
 
@@ -71,13 +76,10 @@ pub fn decode_html(payload: &[u8], content_type: Option<&str>, tld: Option<&[u8]
         (detect(payload, tld), CharsetSource::Detected)
     };
 
-    let (encoding, source) = match (encoding == UTF_8, source) {
-        (_, CharsetSource::Bom) => (encoding, source),
-        (false, _) if encoding.is_ascii_compatible() && is_non_ascii_utf8(payload) => {
+    let (encoding, source) = match source {
+        CharsetSource::Bom => (encoding, source),
+        _ if encoding != UTF_8 && encoding.is_ascii_compatible() && is_non_ascii_utf8(payload) => {
             (UTF_8, CharsetSource::Utf8Override)
-        }
-        (true, CharsetSource::HttpHeader | CharsetSource::MetaTag) if std::str::from_utf8(payload).is_err() => {
-            (detect(payload, tld), CharsetSource::Detected)
         }
         _ => (encoding, source),
     };
@@ -180,6 +182,24 @@ mod tests {
         let decoded = decode_html("<p>naïve café</p>".as_bytes(), Some("text/html; charset=ISO-8859-1"), None);
         assert_eq!(decoded.source, CharsetSource::Utf8Override);
         assert_eq!(decoded.text, "<p>naïve café</p>");
+    }
+
+    #[test]
+    fn declared_utf8_with_stray_latin1_bytes_stays_utf8() {
+        let mut page = "<p>Grüße für die Flüsse</p>".as_bytes().to_vec();
+        page.extend_from_slice(b"<p>caf\xe9</p>");
+        for (content_type, source) in
+            [(Some("text/html; charset=utf-8"), CharsetSource::HttpHeader), (None, CharsetSource::MetaTag)]
+        {
+            let mut bytes = b"<meta charset=utf-8>".to_vec();
+            bytes.extend_from_slice(&page);
+            let decoded = decode_html(&bytes, content_type, Some(b"de"));
+            assert_eq!((decoded.encoding, decoded.source), (UTF_8, source));
+            assert!(decoded.had_errors);
+            assert!(decoded.text.contains("Grüße für die Flüsse") && decoded.text.contains("caf\u{FFFD}"));
+        }
+        // Undeclared, the same bytes go to the detector.
+        assert_eq!(decode_html(&page, None, Some(b"de")).source, CharsetSource::Detected);
     }
 
     #[test]
