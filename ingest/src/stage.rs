@@ -7,7 +7,9 @@
 //! * `warcinfo` records are remembered for the documents that follow; other record types are counted.
 //!
 //! Every candidate record (response or conversion) becomes a document or a counted drop:
-//! `docs_in == docs_out + sum(drops)`.
+//! `docs_in == docs_out + sum(drops)` — also candidates the reader could not deliver (a record over the
+//! limit, one cut off by a truncated gzip member, each ARC record) and responses whose compressed payload
+//! cannot be decoded. A file without a single record fails ([`IngestError::NoRecords`]).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -18,9 +20,10 @@ use sluice_core::runner::{DocumentSink, InputShard, ShardStats, Stage};
 use sluice_core::{Document, Result};
 
 use crate::charset::{decode_html, url_tld};
+use crate::error::IngestError;
 use crate::extract::{ExtractError, ExtractLimits, Extracted, Extractor, ExtractorKind, PageTextExtractor};
-use crate::http::parse_response;
-use crate::warc::{read_warc, Limits, WarcEvent, WarcRecord};
+use crate::http::{parse_response, ContentDecoding};
+use crate::warc::{read_warc, Limits, Problem, ProblemKind, WarcEvent, WarcRecord};
 
 /// Parameters of the ingest stage (the `ingest:` step of a recipe).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +97,12 @@ impl Stage for IngestStage {
         "ingest"
     }
 
+    fn version(&self) -> u32 {
+        // 2: stray bytes and huge lying lengths re-framed, ARC records and undecodable compressed payloads
+        // counted as drops, declared UTF-8 kept as UTF-8.
+        2
+    }
+
     fn fingerprint(&self) -> String {
         serde_json::to_string(&self.config).unwrap_or_default()
     }
@@ -110,6 +119,8 @@ impl Stage for IngestStage {
             warcinfo: None,
         };
         let limits = self.limits();
+        let mut records_seen = 0u64;
+        let mut first_problem: Option<Problem> = None;
         read_warc(reader, &limits, &mut |event| match event {
             WarcEvent::Problem(problem) => {
                 tracing::debug!(
@@ -120,14 +131,37 @@ impl Stage for IngestStage {
                     problem.detail
                 );
                 stats.error(problem.kind.as_str());
+                if problem.kind == ProblemKind::ArcFormat {
+                    stats.count("records:arc", 1);
+                }
+                // A problem with a record type was met inside a record: the file does hold records.
+                if problem.record_type.is_some() {
+                    records_seen += 1;
+                }
                 if problem.record_lost && problem.record_type.as_deref().is_some_and(is_candidate) {
                     stats.docs_in += 1;
                     stats.drop_doc(problem.kind.as_str());
                 }
+                first_problem.get_or_insert(problem);
                 Ok(())
             }
-            WarcEvent::Record(record) => self.on_record(record, &mut context, out, stats),
-        })
+            WarcEvent::Record(record) => {
+                records_seen += 1;
+                self.on_record(record, &mut context, out, stats)
+            }
+        })?;
+        // Bytes but not one record: not a WARC file (a PNG, a tar), which must fail rather than pass as an
+        // empty shard. An empty file (or one of line breaks only) has no problems and passes with zero
+        // records: it is a valid, empty WARC — writers leave one behind when killed after opening their next
+        // file — and failing it would fail a whole job over a file that has nothing to lose.
+        match first_problem {
+            Some(problem) if records_seen == 0 => Err(IngestError::NoRecords {
+                location: input.location.to_string(),
+                first_problem: format!("{} at byte {}: {}", problem.kind.as_str(), problem.offset, problem.detail),
+            }
+            .into()),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -179,7 +213,25 @@ impl IngestStage {
     ) -> Result<Document, &'static str> {
         let response = parse_response(&record.block, self.config.max_html_bytes).map_err(|_| "not_http")?;
         stats.count(&format!("http_status:{}xx", response.status / 100), 1);
-        if !is_html(record, &response.mime_type(), &response.payload) {
+        let declared_html = declared_html(record, &response.mime_type());
+        if declared_html == Some(false) {
+            return Err("not_html");
+        }
+        match response.content_decoding {
+            ContentDecoding::Identity => {}
+            ContentDecoding::Decoded => stats.count("content_encoding:decoded", 1),
+            ContentDecoding::StoredDecoded => stats.count("content_encoding:stored_decoded", 1),
+            failed => {
+                // Compressed bytes are never decoded as text. Broken data is also an error; a payload over the
+                // limit or in an encoding sluice does not decode is a drop only, as `html_too_large` is.
+                let reason = failed.drop_reason().unwrap_or("content_encoding_corrupt");
+                if matches!(failed, ContentDecoding::Truncated | ContentDecoding::Corrupt) {
+                    stats.error(reason);
+                }
+                return Err(reason);
+            }
+        }
+        if declared_html.is_none() && !sniffs_as_html(&response.payload) {
             return Err("not_html");
         }
         if response.payload.len() as u64 > self.config.max_html_bytes {
@@ -237,19 +289,21 @@ impl IngestStage {
     }
 }
 
-/// Whether a response's payload is HTML: by `WARC-Identified-Payload-Type`, else the HTTP `Content-Type`,
-/// else by sniffing the first bytes.
-fn is_html(record: &WarcRecord, http_mime: &Option<String>, payload: &[u8]) -> bool {
+/// Whether a response's payload is HTML by its headers: `WARC-Identified-Payload-Type`, else the HTTP
+/// `Content-Type`; `None` when neither says.
+fn declared_html(record: &WarcRecord, http_mime: &Option<String>) -> Option<bool> {
     let html_mime = |m: &str| {
         let m = m.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         m == "text/html" || m == "application/xhtml+xml"
     };
     if let Some(identified) = record.header("WARC-Identified-Payload-Type").filter(|v| !v.is_empty()) {
-        return html_mime(identified);
+        return Some(html_mime(identified));
     }
-    if let Some(mime) = http_mime {
-        return html_mime(mime);
-    }
+    http_mime.as_deref().map(html_mime)
+}
+
+/// Whether the first bytes of an undeclared payload look like HTML.
+fn sniffs_as_html(payload: &[u8]) -> bool {
     let head = payload[..payload.len().min(1024)].to_ascii_lowercase();
     memchr::memmem::find(&head, b"<html").is_some() || memchr::memmem::find(&head, b"<!doctype html").is_some()
 }
