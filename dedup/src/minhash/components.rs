@@ -50,7 +50,7 @@ impl MinhashStage {
             tracing::warn!(
                 "minhash components: {} edges need about {} MiB (memory_mb is {})",
                 edge_bytes / 16,
-                edge_bytes * 2 >> 20,
+                (edge_bytes * 2) >> 20,
                 self.config.memory_mb
             );
         }

@@ -107,7 +107,7 @@ impl<'a> U64Reader<'a> {
     }
 
     /// The next value, `None` at a clean end.
-    pub fn next(&mut self) -> Result<Option<u64>> {
+    pub fn read(&mut self) -> Result<Option<u64>> {
         let mut buf = [0u8; 8];
         match read_full(&mut self.reader, &mut buf).map_err(|e| Error::io(self.input.location.to_string(), e))? {
             0 => Ok(None),
@@ -118,7 +118,7 @@ impl<'a> U64Reader<'a> {
 
     /// The next value, which must be there.
     pub fn expect(&mut self) -> Result<u64> {
-        self.next()?.ok_or_else(|| truncated(self.input, 0))
+        self.read()?.ok_or_else(|| truncated(self.input, 0))
     }
 }
 

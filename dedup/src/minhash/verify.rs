@@ -97,7 +97,7 @@ impl MinhashStage {
         let mut sets: HashMap<u64, Vec<u64>> = HashMap::new();
         for input in set_files {
             let mut reader = U64Reader::open(context, input)?;
-            while let Some(doc) = reader.next()? {
+            while let Some(doc) = reader.read()? {
                 let len = reader.expect()? as usize;
                 let mut set = Vec::with_capacity(len);
                 for _ in 0..len {

@@ -177,12 +177,14 @@ pub fn run(config: &MinhashConfig, input: &Path, output: &Path, options: &RunOpt
     run_phased(&stage, &[input.to_str().unwrap().to_string()], output.to_str().unwrap(), options, &NoProgress).unwrap()
 }
 
-/// Every document file directly under `dir` (the stage output), sorted by name, with its bytes.
+/// Every document file directly under `dir` (the stage output, not its `_…` bookkeeping), sorted by name,
+/// with its bytes.
 pub fn output_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file() && Format::from_path(&p.to_string_lossy()).is_some())
+        .filter(|p| p.is_file() && !p.file_name().unwrap().to_string_lossy().starts_with('_'))
+        .filter(|p| Format::from_path(&p.to_string_lossy()).is_some())
         .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
         .collect();
     files.sort();
