@@ -150,7 +150,8 @@ fn a_smoke_run_is_redone_by_a_full_run() {
     let docs = work.path().join("docs");
     let smoke = ingest(&input, &docs, &["--limit", "3", "--json"]);
     let report: Value = serde_json::from_str(smoke.trim()).unwrap();
-    assert_eq!(report["stats"]["docs_in"], 6, "3 candidate records from each of 2 files: {report}");
+    // At most 3 candidate records from each file: 3 from the Common Crawl excerpt, whirlwind's only one.
+    assert_eq!(report["stats"]["docs_in"], 4, "{report}");
     let full = ingest(&input, &docs, &[]);
     assert!(full.contains("2 processed, 0 resumed"), "{full}");
     let reference = work.path().join("reference");

@@ -143,12 +143,17 @@ impl Stage for IngestStage {
                     stats.drop_doc(problem.kind.as_str());
                 }
                 first_problem.get_or_insert(problem);
-                Ok(())
+                stop_at_limit(input, stats)
             }
             WarcEvent::Record(record) => {
                 records_seen += 1;
-                self.on_record(record, &mut context, out, stats)
+                self.on_record(record, &mut context, out, stats).map_err(Stop::Failed)?;
+                stop_at_limit(input, stats)
             }
+        })
+        .or_else(|stop| match stop {
+            Stop::Limit => Ok(()),
+            Stop::Failed(e) => Err(e),
         })?;
         // Bytes but not one record: not a WARC file (a PNG, a tar), which must fail rather than pass as an
         // empty shard. An empty file (or one of line breaks only) has no problems and passes with zero
@@ -162,6 +167,22 @@ impl Stage for IngestStage {
             .into()),
             _ => Ok(()),
         }
+    }
+}
+
+/// Why reading a file ended early.
+enum Stop {
+    /// A smoke run's `--limit` was reached: not an error.
+    Limit,
+    Failed(sluice_core::Error),
+}
+
+/// Ends the read once a `--limit` run has seen its number of candidate records.
+fn stop_at_limit(input: &InputShard<'_>, stats: &ShardStats) -> std::result::Result<(), Stop> {
+    if input.limit_reached(stats.docs_in) {
+        Err(Stop::Limit)
+    } else {
+        Ok(())
     }
 }
 
