@@ -71,6 +71,14 @@ pub enum Error {
     #[error("stage '{stage}' cannot start: {reason}")]
     Prepare { stage: String, reason: String },
 
+    /// A stage crate's own typed error, kept as the source so callers can downcast it.
+    #[error("{stage}: {source}")]
+    Stage {
+        stage: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     #[error("{0}")]
     Other(String),
 }
@@ -78,6 +86,11 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Wraps a stage crate's typed error.
+    pub fn stage(stage: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Stage { stage: stage.into(), source: Box::new(source) }
+    }
+
     pub fn io(location: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { location: location.into(), source }
     }

@@ -153,7 +153,7 @@ impl Stage for FilterStage {
     }
 
     fn prepare(&self) -> Result<()> {
-        self.prepare_steps().map_err(|e| sluice_core::Error::Other(e.to_string()))
+        self.prepare_steps().map_err(|e| sluice_core::Error::stage("filter", e))
     }
 
     fn accepts(&self, path: &str) -> bool {

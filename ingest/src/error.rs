@@ -10,8 +10,7 @@ pub enum IngestError {
 }
 
 impl From<IngestError> for sluice_core::Error {
-    // sluice-core has no variant that carries another crate's error; its message is the useful part.
     fn from(error: IngestError) -> Self {
-        sluice_core::Error::Other(error.to_string())
+        sluice_core::Error::stage("ingest", error)
     }
 }
