@@ -3,7 +3,7 @@
 //! Deliberately lenient: crawlers store status lines and headers as the server sent them (LF-only line
 //! endings, odd header names, duplicate fields), so this is a tolerant splitter rather than a strict
 //! HTTP/1.1 parser. The payload is de-chunked when `Transfer-Encoding: chunked` and it parses as chunks,
-//! and decompressed when `Content-Encoding` says gzip/deflate and the bytes really are compressed (many
+//! and decompressed when `Content-Encoding` says gzip, deflate, br or zstd and the bytes really are compressed (many
 //! crawlers store the decoded payload but keep the original header). What became of the encoding is
 //! reported in [`HttpResponse::content_decoding`]: compressed bytes that could not be decoded (too large,
 //! cut short, corrupt, or an encoding sluice does not decode) are never handed on as if they were text.
@@ -36,7 +36,7 @@ pub enum ContentDecoding {
     Truncated,
     /// The bytes are not valid data in the encoding.
     Corrupt,
-    /// An encoding sluice does not decode (`br`, `zstd`, `compress`, an unknown name) over bytes that are
+    /// An encoding sluice does not decode (`compress`, an unknown name) over bytes that are
     /// not text.
     Unsupported,
 }
@@ -186,7 +186,13 @@ fn decode_content(codings: &[&str], mut payload: Vec<u8>, max_payload: u64) -> (
             "deflate" if is_zlib_header(&payload) => {
                 read_bounded(flate2::read::ZlibDecoder::new(payload.as_slice()), max_payload)
             }
+            "zstd" if payload.starts_with(&ZSTD_MAGIC) => match zstd::stream::read::Decoder::new(payload.as_slice()) {
+                Ok(decoder) => read_bounded(decoder, max_payload),
+                Err(_) => Err(ContentDecoding::Corrupt),
+            },
             _ if looks_like_text(&payload) => return (payload, ContentDecoding::StoredDecoded),
+            // Brotli has no magic number: bytes that are not text under `br` are decoded as brotli.
+            "br" => read_bounded(brotli_decompressor::Decompressor::new(payload.as_slice(), 4096), max_payload),
             // Some servers (old IIS) send raw deflate without the zlib header.
             "deflate" => read_bounded(flate2::read::DeflateDecoder::new(payload.as_slice()), max_payload),
             "gzip" | "x-gzip" => Err(ContentDecoding::Corrupt),
@@ -202,6 +208,9 @@ fn decode_content(codings: &[&str], mut payload: Vec<u8>, max_payload: u64) -> (
     }
     (payload, status)
 }
+
+/// The zstd frame magic number (RFC 8878).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 
 /// Reads a decoder to its end, or fails as too large past `max` bytes, truncated or corrupt.
 fn read_bounded(decoder: impl Read, max: u64) -> Result<Vec<u8>, ContentDecoding> {
@@ -328,10 +337,18 @@ mod tests {
         }
         let corrupt = response_with("Content-Encoding: gzip\r\n", &corrupt, 1 << 20);
         assert_eq!(corrupt.content_decoding, ContentDecoding::Corrupt);
-        // Brotli has no magic number; compressed bytes are told from text by their control bytes.
-        let br = response_with("Content-Encoding: br\r\n", &gz[10..], 1 << 20);
-        assert_eq!(br.content_decoding, ContentDecoding::Unsupported);
-        assert_eq!(br.content_decoding.drop_reason(), Some("content_encoding_unsupported"));
+        // Brotli and zstd bodies are decoded; brotli has no magic number, so compressed bytes are told from
+        // text by their control bytes, and garbage under `br` is corrupt.
+        let mut brotli = Vec::new();
+        brotli::BrotliCompress(&mut page.as_slice(), &mut brotli, &Default::default()).unwrap();
+        let br = response_with("Content-Encoding: br\r\n", &brotli, 1 << 20);
+        assert_eq!((br.content_decoding, br.payload), (ContentDecoding::Decoded, page.clone()));
+        let zst = response_with("Content-Encoding: zstd\r\n", &zstd::encode_all(page.as_slice(), 3).unwrap(), 1 << 20);
+        assert_eq!((zst.content_decoding, zst.payload), (ContentDecoding::Decoded, page.clone()));
+        let garbage = response_with("Content-Encoding: br\r\n", &gz[10..], 1 << 20);
+        assert_eq!(garbage.content_decoding, ContentDecoding::Corrupt);
+        let unknown = response_with("Content-Encoding: compress\r\n", &gz[10..], 1 << 20);
+        assert_eq!(unknown.content_decoding.drop_reason(), Some("content_encoding_unsupported"));
         let stored = response_with("Content-Encoding: br\r\n", &page, 1 << 20);
         assert_eq!((stored.content_decoding, stored.payload), (ContentDecoding::StoredDecoded, page.clone()));
         let plain = response_with("Content-Type: text/html\r\n", &page, 1 << 20);
