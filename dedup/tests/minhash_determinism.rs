@@ -133,7 +133,7 @@ fn assert_same(reference: &Path, other: &Path, what: &str) {
 }
 
 #[test]
-fn same_bytes_whatever_the_threads_workers_or_kills() {
+fn minhash_same_bytes_whatever_the_threads_workers_or_kills() {
     let work = tempfile::tempdir().unwrap();
     let input = work.path().join("in");
     corpus(&input);
@@ -187,7 +187,7 @@ fn same_bytes_whatever_the_threads_workers_or_kills() {
 }
 
 #[test]
-fn hostile_documents_are_counted_and_kept_or_deduplicated() {
+fn minhash_hostile_documents_are_counted_and_kept_or_deduplicated() {
     let work = tempfile::tempdir().unwrap();
     let input = work.path().join("in");
     corpus(&input);
@@ -211,7 +211,7 @@ fn hostile_documents_are_counted_and_kept_or_deduplicated() {
 }
 
 #[test]
-fn annotate_marks_exactly_what_removal_drops() {
+fn minhash_annotate_marks_exactly_what_removal_drops() {
     let work = tempfile::tempdir().unwrap();
     let input = work.path().join("in");
     corpus(&input);
@@ -242,7 +242,7 @@ fn annotate_marks_exactly_what_removal_drops() {
 }
 
 #[test]
-fn several_key_passes_give_the_same_pairs_as_one() {
+fn minhash_several_key_passes_give_the_same_pairs_as_one() {
     // 12k short real lines in one partition: their band records (~2.7 MB in memory) exceed memory_mb = 1,
     // so `candidates` makes three passes over the key space.
     let work = tempfile::tempdir().unwrap();

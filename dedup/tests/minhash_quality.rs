@@ -210,15 +210,24 @@ fn check(title: &str, files: Vec<(String, Vec<Document>)>) {
 }
 
 #[test]
-fn recall_and_precision_on_bundled_real_text() {
+fn minhash_recall_and_precision_on_bundled_real_text() {
     let originals = sample_docs();
     assert_eq!(originals.len(), 430);
     check("bundled sample (movie reviews + Common Crawl)", test_set(&originals, 400, 11));
 }
 
 #[test]
-fn recall_and_precision_on_dclm_golden_pages() {
-    let Some(pages) = golden_pages("recall_and_precision_on_dclm_golden_pages") else { return };
+fn minhash_recall_and_precision_on_dclm_golden_pages() {
+    let Some(pages) = golden_pages("minhash_recall_and_precision_on_dclm_golden_pages") else { return };
     let originals: Vec<Document> = pages.into_iter().step_by(3).take(1000).collect();
     check("DCLM golden pages", test_set(&originals, 400, 12));
+}
+
+#[test]
+fn minhash_stage_shingles_equal_the_ground_truths() {
+    // The ground truth reads the shingles independently; both readings must agree on every document.
+    let mut shingler = sluice_dedup::minhash::shingle::Shingler::new(5);
+    for doc in sample_docs() {
+        assert_eq!(shingler.set(&doc.text), shingle_set(&doc.text, 5), "{}", doc.id);
+    }
 }

@@ -48,6 +48,7 @@ impl MinhashStage {
         let input = &task.inputs[0];
         let partitions = self.config.partitions;
         let mut writers: Vec<Option<RecordWriter>> = (0..partitions).map(|_| None).collect();
+        let buffer = records::write_buffer(partitions);
         let mut shingler = Shingler::new(self.config.ngram);
         let (mut signature, mut keys) = (Vec::new(), Vec::new());
         let (mut signed, mut without_words) = (0u64, 0u64);
@@ -70,9 +71,10 @@ impl MinhashStage {
                     let partition = partition_of(key, partitions);
                     let writer = match &mut writers[partition] {
                         Some(writer) => writer,
-                        slot => slot.insert(RecordWriter::create(
+                        slot => slot.insert(RecordWriter::with_buffer(
                             context,
                             format!("{}/{}", task.key, partition_name(partition)),
+                            buffer,
                         )?),
                     };
                     let mut record = [0u8; 12];

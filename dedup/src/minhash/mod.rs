@@ -114,8 +114,14 @@ impl PhasedStage for MinhashStage {
         1
     }
 
+    /// The config without `memory_mb`, which changes how a task works, never what it writes: raising it
+    /// to resume a run redoes nothing.
     fn fingerprint(&self) -> String {
-        serde_json::to_string(&self.config).unwrap_or_default()
+        let mut config = serde_json::to_value(&self.config).unwrap_or_default();
+        if let Some(fields) = config.as_object_mut() {
+            fields.remove("memory_mb");
+        }
+        config.to_string()
     }
 
     fn accepts(&self, path: &str) -> bool {

@@ -32,19 +32,24 @@ pub fn index_of(doc: u64) -> u32 {
     doc as u32
 }
 
-/// Writers of many partition files at once use small buffers, so a task's memory stays
-/// `partitions × 64 KiB` however many partitions there are.
+/// Writers of many partition files at once use small buffers (see [`write_buffer`]).
 const WRITE_BUFFER: usize = 64 << 10;
 const READ_BUFFER: usize = 256 << 10;
 
-/// A raw artifact with a small write buffer.
-pub fn create(context: &mut TaskContext, name: &str) -> Result<BufWriter<File>> {
+/// The write buffer of each of `open` files written at once: 64 KiB, less when there are many, so that
+/// they take at most 32 MiB together (but never under 4 KiB).
+pub fn write_buffer(open: usize) -> usize {
+    ((32 << 20) / open.max(1)).clamp(4 << 10, WRITE_BUFFER)
+}
+
+/// A raw artifact with a write buffer of `buffer` bytes.
+fn create(context: &mut TaskContext, name: &str, buffer: usize) -> Result<BufWriter<File>> {
     let file = context.create_artifact(name)?.into_inner().map_err(|e| Error::io(name, e.into_error()))?;
-    Ok(BufWriter::with_capacity(WRITE_BUFFER, file))
+    Ok(BufWriter::with_capacity(buffer, file))
 }
 
 /// Flushes a finished artifact.
-pub fn finish(mut writer: BufWriter<File>, name: &str) -> Result<()> {
+fn finish(mut writer: BufWriter<File>, name: &str) -> Result<()> {
     writer.flush().map_err(|e| Error::io(name, e))
 }
 
@@ -56,7 +61,11 @@ pub struct RecordWriter {
 
 impl RecordWriter {
     pub fn create(context: &mut TaskContext, name: String) -> Result<Self> {
-        let out = create(context, &name)?;
+        Self::with_buffer(context, name, WRITE_BUFFER)
+    }
+
+    pub fn with_buffer(context: &mut TaskContext, name: String, buffer: usize) -> Result<Self> {
+        let out = create(context, &name, buffer)?;
         Ok(RecordWriter { name, out })
     }
 

@@ -29,6 +29,7 @@ impl MinhashStage {
         needs.sort_unstable();
         needs.dedup();
         let file = input.position;
+        let partitions = self.config.partitions;
         let mut writers: BTreeMap<u32, RecordWriter> = BTreeMap::new();
         let mut shingler = Shingler::new(self.config.ngram);
         let mut next = 0usize;
@@ -52,7 +53,8 @@ impl MinhashStage {
                     let writer = match writers.get_mut(&k) {
                         Some(writer) => writer,
                         None => {
-                            let writer = RecordWriter::create(context, format!("v{k:05}/{file:08}.bin"))?;
+                            let name = format!("v{k:05}/{file:08}.bin");
+                            let writer = RecordWriter::with_buffer(context, name, records::write_buffer(partitions))?;
                             writers.entry(k).or_insert(writer)
                         }
                     };
