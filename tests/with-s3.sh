@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command with a local S3 API server (moto, from PyPI) on 127.0.0.1, so tests/s3.rs exercises
-# sluice's s3:// path for real. If the server cannot be set up, the command still runs and the S3 tests
-# print SKIPPED. Usage: tests/with-s3.sh CMD [ARGS...]
+# sluice's s3:// path for real, and with SLUICE_TEST_PYTHON pointing at a Python that has the packages the
+# round-trip tests read sluice's outputs with (tokenizers, webdataset). If either cannot be set up, the
+# command still runs and those tests print SKIPPED (and fail under CI=true). Usage: tests/with-s3.sh CMD …
 set -u
 here="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$here/.venv-test"
@@ -26,6 +27,19 @@ PY
   done
   return 1
 }
+
+python_packages() {
+  [ -x "$venv/bin/python" ] || "$python" -m venv "$venv" >/dev/null 2>&1 || return 1
+  "$venv/bin/python" -c 'import tokenizers, webdataset' 2>/dev/null && return 0
+  "$venv/bin/pip" install -q "tokenizers==0.22.*" "webdataset==1.*" >/dev/null 2>&1
+}
+
+if python_packages; then
+  export SLUICE_TEST_PYTHON="$venv/bin/python"
+  echo "with-s3: round-trip tests use $SLUICE_TEST_PYTHON (tokenizers, webdataset)"
+else
+  echo "with-s3: could not install tokenizers/webdataset into $venv; Python round-trip tests will be skipped"
+fi
 
 server=""
 if setup; then
