@@ -31,7 +31,8 @@ pub enum AttributeType {
 }
 
 impl AttributeType {
-    fn of(value: &Value) -> Option<AttributeType> {
+    /// The column type a JSON value fits, if it is a scalar.
+    pub fn of(value: &Value) -> Option<AttributeType> {
         match value {
             Value::Bool(_) => Some(AttributeType::Bool),
             Value::Number(n) if n.is_i64() => Some(AttributeType::Int),
@@ -41,7 +42,8 @@ impl AttributeType {
         }
     }
 
-    fn data_type(self) -> DataType {
+    /// The Arrow type of its column.
+    pub fn data_type(self) -> DataType {
         match self {
             AttributeType::Bool => DataType::Boolean,
             AttributeType::Int => DataType::Int64,
@@ -71,9 +73,14 @@ pub struct AttributeColumns {
 impl AttributeColumns {
     /// The attributes of `docs` that have one scalar type in every document that has them.
     pub fn infer(docs: &[Document]) -> AttributeColumns {
+        AttributeColumns::infer_maps(docs.iter().map(|d| &d.attributes))
+    }
+
+    /// [`AttributeColumns::infer`] over attribute maps (one per document, in order).
+    pub fn infer_maps<'a>(maps: impl IntoIterator<Item = &'a JsonMap>) -> AttributeColumns {
         let mut columns: Vec<(String, Option<AttributeType>)> = Vec::new();
-        for doc in docs {
-            for (key, value) in &doc.attributes {
+        for attributes in maps {
+            for (key, value) in attributes {
                 let kind = AttributeType::of(value);
                 match columns.iter_mut().find(|(k, _)| k == key) {
                     Some((_, seen)) => {
@@ -88,6 +95,37 @@ impl AttributeColumns {
         AttributeColumns { columns: columns.into_iter().filter_map(|(k, t)| Some((k, t?))).collect() }
     }
 
+    /// The columns of a batch whose attribute fields are exactly the ones sluice writes (`attr_<name>`,
+    /// nullable, one of the four types, each name once); `None` for any other fields.
+    pub fn from_fields<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Option<AttributeColumns> {
+        let mut columns: Vec<(String, AttributeType)> = Vec::new();
+        for field in fields {
+            let name = field.name().strip_prefix(ATTRIBUTE_PREFIX)?;
+            let kind = AttributeType::from_data_type(field.data_type())?;
+            let expected = Field::new(field.name(), kind.data_type(), true);
+            if *field != expected || columns.iter().any(|(k, _)| k == name) {
+                return None;
+            }
+            columns.push((name.to_string(), kind));
+        }
+        Some(AttributeColumns { columns })
+    }
+
+    /// The columns, in order: attribute name and type.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, AttributeType)> {
+        self.columns.iter().map(|(k, t)| (k.as_str(), *t))
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Whether there are no columns.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
     /// The Arrow fields, `attr_<name>`, nullable.
     pub fn fields(&self) -> Vec<Field> {
         self.columns.iter().map(|(k, t)| Field::new(format!("{ATTRIBUTE_PREFIX}{k}"), t.data_type(), true)).collect()
@@ -96,7 +134,13 @@ impl AttributeColumns {
     /// One array per column for `docs`; the attributes that did not fit a column, per document (for the
     /// JSON `attributes` column).
     pub fn build(&self, docs: &[Document]) -> (Vec<ArrayRef>, Vec<JsonMap>) {
-        let mut overflow: Vec<JsonMap> = docs.iter().map(|d| d.attributes.clone()).collect();
+        self.build_maps(docs.iter().map(|d| d.attributes.clone()).collect())
+    }
+
+    /// [`AttributeColumns::build`] over attribute maps (one per document), which become the overflow.
+    pub fn build_maps(&self, maps: Vec<JsonMap>) -> (Vec<ArrayRef>, Vec<JsonMap>) {
+        let rows = maps.len();
+        let mut overflow = maps;
         let mut arrays = Vec::with_capacity(self.columns.len());
         for (key, kind) in &self.columns {
             let mut take = |row: usize| -> Option<Value> {
@@ -109,23 +153,23 @@ impl AttributeColumns {
             };
             let array: ArrayRef = match kind {
                 AttributeType::Bool => {
-                    let mut b = BooleanBuilder::with_capacity(docs.len());
-                    (0..docs.len()).for_each(|r| b.append_option(take(r).and_then(|v| v.as_bool())));
+                    let mut b = BooleanBuilder::with_capacity(rows);
+                    (0..rows).for_each(|r| b.append_option(take(r).and_then(|v| v.as_bool())));
                     Arc::new(b.finish())
                 }
                 AttributeType::Int => {
-                    let mut b = Int64Builder::with_capacity(docs.len());
-                    (0..docs.len()).for_each(|r| b.append_option(take(r).and_then(|v| v.as_i64())));
+                    let mut b = Int64Builder::with_capacity(rows);
+                    (0..rows).for_each(|r| b.append_option(take(r).and_then(|v| v.as_i64())));
                     Arc::new(b.finish())
                 }
                 AttributeType::Float => {
-                    let mut b = Float64Builder::with_capacity(docs.len());
-                    (0..docs.len()).for_each(|r| b.append_option(take(r).and_then(|v| v.as_f64())));
+                    let mut b = Float64Builder::with_capacity(rows);
+                    (0..rows).for_each(|r| b.append_option(take(r).and_then(|v| v.as_f64())));
                     Arc::new(b.finish())
                 }
                 AttributeType::Text => {
                     let mut b = StringBuilder::new();
-                    (0..docs.len()).for_each(|r| b.append_option(take(r).as_ref().and_then(Value::as_str)));
+                    (0..rows).for_each(|r| b.append_option(take(r).as_ref().and_then(Value::as_str)));
                     Arc::new(b.finish())
                 }
             };
@@ -136,7 +180,7 @@ impl AttributeColumns {
 }
 
 /// Whether a column is a typed attribute column (`attr_<name>` of a scalar type); its attribute name.
-pub fn attribute_name<'a>(field: &'a Field) -> Option<&'a str> {
+pub fn attribute_name(field: &Field) -> Option<&str> {
     let name = field.name().strip_prefix(ATTRIBUTE_PREFIX)?;
     AttributeType::from_data_type(field.data_type()).map(|_| name)
 }

@@ -26,7 +26,7 @@ use crate::attributes::{attribute_name, attribute_value, normalise_attribute_arr
 use crate::document::{Document, JsonMap};
 
 /// Optional string columns, in schema order after `id` and `text`.
-const OPTIONAL_COLUMNS: [&str; 10] = [
+pub(crate) const OPTIONAL_COLUMNS: [&str; 10] = [
     "url",
     "source",
     "warc_record_id",
@@ -39,7 +39,7 @@ const OPTIONAL_COLUMNS: [&str; 10] = [
     "warcinfo",
 ];
 /// JSON-object columns, in schema order after the optional strings.
-const JSON_COLUMNS: [&str; 3] = ["metadata", "attributes", "extra"];
+pub(crate) const JSON_COLUMNS: [&str; 3] = ["metadata", "attributes", "extra"];
 
 /// The document schema (one shared instance).
 pub fn document_schema() -> SchemaRef {
@@ -54,7 +54,7 @@ pub fn document_schema() -> SchemaRef {
         .clone()
 }
 
-fn optional_fields(doc: &Document) -> [&Option<String>; 10] {
+pub(crate) fn optional_fields(doc: &Document) -> [&Option<String>; 10] {
     [
         &doc.url,
         &doc.source,
@@ -84,7 +84,6 @@ fn optional_fields_mut(doc: &mut Document) -> [&mut Option<String>; 10] {
     ]
 }
 
-
 fn json_fields_mut(doc: &mut Document) -> [&mut JsonMap; 3] {
     [&mut doc.metadata, &mut doc.attributes, &mut doc.extra]
 }
@@ -111,6 +110,7 @@ pub fn documents_to_batch_with(docs: &[Document], attributes: &AttributeColumns)
     let mut optional: Vec<StringBuilder> = OPTIONAL_COLUMNS.iter().map(|_| StringBuilder::new()).collect();
     let mut json: Vec<StringBuilder> = JSON_COLUMNS.iter().map(|_| StringBuilder::new()).collect();
     let (typed, overflow) = attributes.build(docs);
+    let mut scratch = Vec::new();
     for (doc, overflow) in docs.iter().zip(&overflow) {
         id.append_value(&doc.id);
         text.append_value(&doc.text);
@@ -118,12 +118,7 @@ pub fn documents_to_batch_with(docs: &[Document], attributes: &AttributeColumns)
             builder.append_option(value.as_deref());
         }
         for (builder, map) in json.iter_mut().zip([&doc.metadata, overflow, &doc.extra]) {
-            if map.is_empty() {
-                builder.append_null();
-            } else {
-                let encoded = serde_json::to_string(map).map_err(|e| ArrowError::JsonError(e.to_string()))?;
-                builder.append_value(encoded);
-            }
+            append_json(builder, map, &mut scratch)?;
         }
     }
     let mut columns: Vec<ArrayRef> = vec![Arc::new(id.finish()), Arc::new(text.finish())];
@@ -131,6 +126,56 @@ pub fn documents_to_batch_with(docs: &[Document], attributes: &AttributeColumns)
     columns.extend(json.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     columns.extend(typed);
     RecordBatch::try_new(schema_with(attributes), columns)
+}
+
+/// The JSON text sluice writes for an object (`None` when it is empty: written as null), into `out`.
+pub(crate) fn json_text<'a>(map: &JsonMap, out: &'a mut Vec<u8>) -> Result<Option<&'a str>, ArrowError> {
+    if map.is_empty() {
+        return Ok(None);
+    }
+    out.clear();
+    serde_json::to_writer(&mut *out, map).map_err(|e| ArrowError::JsonError(e.to_string()))?;
+    // serde_json writes UTF-8.
+    std::str::from_utf8(out).map(Some).map_err(|e| ArrowError::JsonError(e.to_string()))
+}
+
+/// Appends an object as sluice writes it: JSON text, or null when it is empty.
+pub(crate) fn append_json(builder: &mut StringBuilder, map: &JsonMap, scratch: &mut Vec<u8>) -> Result<(), ArrowError> {
+    builder.append_option(json_text(map, scratch)?);
+    Ok(())
+}
+
+/// The attributes of one row as [`batch_to_documents`] reads them: the typed columns' values (in column
+/// order), then the attributes that overflowed into the JSON column.
+pub(crate) fn merge_attributes(typed: &[(String, ArrayRef)], row: usize, overflow: JsonMap) -> JsonMap {
+    if typed.is_empty() {
+        return overflow;
+    }
+    let mut attributes = JsonMap::new();
+    for (name, array) in typed {
+        if let Some(value) = attribute_value(array, row) {
+            attributes.insert(name.clone(), value);
+        }
+    }
+    attributes.extend(overflow);
+    attributes
+}
+
+/// The attributes of every row of a batch whose `attributes` column holds JSON objects (or nulls), as
+/// [`batch_to_documents`] reads them.
+pub(crate) fn batch_attributes(batch: &RecordBatch) -> Result<Vec<JsonMap>, ArrowError> {
+    let typed = typed_attribute_columns(batch)?;
+    let overflow = json_column(batch, "attributes")?;
+    let mut maps = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let object = match overflow.as_ref().and_then(|c| c.object_at(row)) {
+            Some(Ok(object)) => object,
+            Some(Err(_)) => return Err(ArrowError::JsonError(format!("row {row}: attributes is not an object"))),
+            None => JsonMap::new(),
+        };
+        maps.push(merge_attributes(&typed, row, object));
+    }
+    Ok(maps)
 }
 
 /// Documents read from a batch, and rows that could not become documents, by reason.
@@ -183,16 +228,7 @@ pub fn batch_to_documents(batch: &RecordBatch) -> Result<DecodedBatch, ArrowErro
             }
         }
         // Typed columns first (in column order), then the attributes that overflowed into JSON.
-        if !typed.is_empty() {
-            let mut attributes = JsonMap::new();
-            for (name, array) in &typed {
-                if let Some(value) = attribute_value(array, row) {
-                    attributes.insert(name.clone(), value);
-                }
-            }
-            attributes.extend(std::mem::take(&mut doc.attributes));
-            doc.attributes = attributes;
-        }
+        doc.attributes = merge_attributes(&typed, row, std::mem::take(&mut doc.attributes));
         for (name, raw) in not_objects {
             // Not a JSON object: keep the value verbatim rather than lose it.
             *decoded.repaired.entry(format!("parquet_{name}_not_an_object")).or_default() += 1;

@@ -3,7 +3,13 @@
 //!
 //! Readers stream: memory is bounded by the batch size, not the file size. A bad line in a JSONL file is
 //! counted (see [`DocumentReader::skipped`]) and skipped, never fatal.
+//!
+//! Besides documents, a reader of a file in sluice's own schema hands out its record batches as they are
+//! ([`DocumentReader::next_records`], [`DocumentBatch`]) and the Parquet writer takes them
+//! ([`DocumentWriter::write_batch`]), so a stage that drops documents or changes a few fields copies no
+//! unchanged text into documents and back; the bytes written are the same either way.
 
+mod batch;
 mod jsonl;
 mod parquet;
 
@@ -16,6 +22,7 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::store::Location;
 
+pub use batch::DocumentBatch;
 pub use jsonl::{document_from_json, document_to_json};
 pub use parquet::{parquet_attribute_values, parquet_document_count, parquet_file_schema};
 
@@ -93,10 +100,48 @@ impl<'de> Deserialize<'de> for Format {
     }
 }
 
+/// One batch of a document file: its record batch when the file holds documents in sluice's own
+/// schema, else its documents.
+#[derive(Debug)]
+pub enum Records {
+    Batch(DocumentBatch),
+    Documents(Vec<Document>),
+}
+
+impl Records {
+    /// The documents (decoded from the batch if need be).
+    pub fn into_documents(self) -> Result<Vec<Document>> {
+        match self {
+            Records::Batch(batch) => {
+                batch.documents().map_err(|e| Error::Other(format!("decoding a document batch: {e}")))
+            }
+            Records::Documents(docs) => Ok(docs),
+        }
+    }
+
+    /// The number of documents.
+    pub fn len(&self) -> usize {
+        match self {
+            Records::Batch(batch) => batch.num_rows(),
+            Records::Documents(docs) => docs.len(),
+        }
+    }
+
+    /// Whether there are no documents.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A streaming source of document batches.
 pub trait DocumentReader: Send {
     /// The next batch, or `None` at the end of the file.
     fn next_batch(&mut self) -> Result<Option<Vec<Document>>>;
+    /// The next batch as a [`DocumentBatch`] where the file has sluice's schema (Parquet that sluice
+    /// wrote), else as documents; the same documents, skips and repairs as [`DocumentReader::next_batch`].
+    fn next_records(&mut self) -> Result<Option<Records>> {
+        Ok(self.next_batch()?.map(Records::Documents))
+    }
     /// Records skipped so far because they could not be read, by kind (e.g. `jsonl_invalid_json`).
     fn skipped(&self) -> &BTreeMap<String, u64>;
     /// Records read after a repair, by kind (e.g. `jsonl_lone_surrogates_replaced`).
@@ -106,6 +151,16 @@ pub trait DocumentReader: Send {
 /// A sink of documents into one file.
 pub trait DocumentWriter: Send {
     fn write(&mut self, docs: &[Document]) -> Result<()>;
+    /// Writes the documents of a batch: the same bytes as [`DocumentWriter::write`] of its documents.
+    fn write_batch(&mut self, batch: &DocumentBatch) -> Result<()> {
+        let docs = batch.documents().map_err(|e| Error::Other(format!("decoding a document batch: {e}")))?;
+        self.write(&docs)
+    }
+    /// Whether [`DocumentWriter::write_batch`] writes the batch's columns (Parquet) rather than decoding
+    /// its documents (JSONL).
+    fn takes_batches(&self) -> bool {
+        false
+    }
     /// Flushes and closes the file.
     fn finish(self: Box<Self>) -> Result<()>;
 }

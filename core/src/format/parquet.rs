@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 
-use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_array::{Array, BooleanArray, RecordBatch, RecordBatchReader};
+use arrow_select::filter::filter_record_batch;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use super::{DocumentReader, DocumentWriter, READ_BATCH_ROWS};
+use super::{DocumentBatch, DocumentReader, DocumentWriter, Records, READ_BATCH_ROWS};
 use crate::attributes::AttributeColumns;
 use crate::document::Document;
 use crate::error::{Error, Result};
@@ -70,6 +71,30 @@ impl ParquetReader {
     fn next_record_batch(&mut self) -> Result<Option<RecordBatch>> {
         self.batches.next().transpose().map_err(|e| Error::arrow(&self.name, e))
     }
+
+    /// The documents of a batch, counting the rows skipped or repaired.
+    fn decode(&mut self, batch: &RecordBatch) -> Result<Vec<Document>> {
+        let decoded = batch_to_documents(batch)
+            .map_err(|e| Error::Schema { location: self.name.clone(), reason: e.to_string() })?;
+        for (target, source) in [(&mut self.skipped, decoded.skipped), (&mut self.repaired, decoded.repaired)] {
+            for (kind, n) in source {
+                *target.entry(kind).or_default() += n;
+            }
+        }
+        Ok(decoded.docs)
+    }
+
+    /// The batch without its rows whose text is null (not documents: counted as `parquet_null_text`, as
+    /// [`batch_to_documents`] counts them).
+    fn without_null_texts(&mut self, batch: RecordBatch) -> Result<RecordBatch> {
+        let Some(nulls) = batch.column_by_name("text").and_then(|t| t.logical_nulls()) else { return Ok(batch) };
+        if nulls.null_count() == 0 {
+            return Ok(batch);
+        }
+        *self.skipped.entry("parquet_null_text".into()).or_default() += nulls.null_count() as u64;
+        let keep = BooleanArray::new(nulls.inner().clone(), None);
+        filter_record_batch(&batch, &keep).map_err(|e| Error::arrow(&self.name, e))
+    }
 }
 
 impl DocumentReader for ParquetReader {
@@ -77,15 +102,28 @@ impl DocumentReader for ParquetReader {
         // A batch whose rows all had a null text decodes to no document: read on.
         loop {
             let Some(batch) = self.next_record_batch()? else { return Ok(None) };
-            let decoded = batch_to_documents(&batch)
-                .map_err(|e| Error::Schema { location: self.name.clone(), reason: e.to_string() })?;
-            for (target, source) in [(&mut self.skipped, decoded.skipped), (&mut self.repaired, decoded.repaired)] {
-                for (kind, n) in source {
-                    *target.entry(kind).or_default() += n;
-                }
+            let docs = self.decode(&batch)?;
+            if !docs.is_empty() {
+                return Ok(Some(docs));
             }
-            if !decoded.docs.is_empty() {
-                return Ok(Some(decoded.docs));
+        }
+    }
+
+    fn next_records(&mut self) -> Result<Option<Records>> {
+        loop {
+            let Some(batch) = self.next_record_batch()? else { return Ok(None) };
+            let batch = self.without_null_texts(batch)?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            match DocumentBatch::from_canonical(batch) {
+                Ok(batch) => return Ok(Some(Records::Batch(batch))),
+                Err(batch) => {
+                    let docs = self.decode(&batch)?;
+                    if !docs.is_empty() {
+                        return Ok(Some(Records::Documents(docs)));
+                    }
+                }
             }
         }
     }
@@ -205,6 +243,24 @@ impl DocumentWriter for ParquetWriter {
         let Some((writer, attributes)) = self.writer.as_mut() else { return Ok(()) };
         let batch = documents_to_batch_with(docs, attributes).map_err(|e| Error::arrow(&self.name, e))?;
         writer.write(&batch).map_err(|e| Error::parquet(&self.name, e))
+    }
+
+    fn write_batch(&mut self, batch: &DocumentBatch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if self.writer.is_none() {
+            // As for documents: the attributes of the first batch, in order, fix the file's columns.
+            let attributes = batch.attributes().map_err(|e| Error::arrow(&self.name, e))?;
+            self.open(AttributeColumns::infer_maps(&attributes))?;
+        }
+        let Some((writer, attributes)) = self.writer.as_mut() else { return Ok(()) };
+        let batch = batch.to_record_batch(attributes).map_err(|e| Error::arrow(&self.name, e))?;
+        writer.write(&batch).map_err(|e| Error::parquet(&self.name, e))
+    }
+
+    fn takes_batches(&self) -> bool {
+        true
     }
 
     fn finish(mut self: Box<Self>) -> Result<()> {
