@@ -55,6 +55,8 @@ pub enum Command {
     /// Show what `sluice run RECIPE` would do, without doing it: each stage's inputs, tasks per worker,
     /// what is committed, what is stale and why.
     Plan(crate::plan::PlanArgs),
+    /// SQL (DataFusion) over Parquet outputs: `sluice sql "SELECT …" --table docs=out/2-filter`.
+    Sql(crate::sql::SqlArgs),
     /// List every filter step a recipe's `filter:` stage can use, with its parameters and defaults.
     Steps(crate::steps::StepsArgs),
     /// Merge and print the statistics of a stage output (`_stats.json` and every worker's `_stats/*.json`).
@@ -198,5 +200,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Dedup(command) => crate::dedup::run(&command, quiet),
         Command::Stats(args) => crate::stats::stats(&args),
         Command::Steps(args) => crate::steps::steps(&args),
+        Command::Sql(args) => crate::sql::sql(&args),
     }
 }

@@ -11,6 +11,7 @@ mod plan;
 mod progress;
 mod quality;
 mod recipe;
+mod sql;
 mod stats;
 mod steps;
 mod summary;

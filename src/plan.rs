@@ -54,7 +54,7 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
 
 /// One stage's plan as JSON (printed as text by [`print_stage`]).
 fn plan_one(planned: &PlannedStage, options: &RunOptions) -> Result<Value> {
-    let stage = planned.spec.build()?;
+    let stage = planned.build()?;
     let head = json!({ "position": planned.position, "stage": stage.name(), "output": planned.output });
     let plan = match plan_stage(stage.as_ref(), &planned.input, &planned.output, options) {
         Ok(plan) => plan,

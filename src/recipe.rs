@@ -23,6 +23,7 @@ use sluice_core::runner::{run_phased, run_stage, MapStage, PhasedStage};
 use sluice_dedup::DedupConfig;
 use sluice_filters::{FilterConfig, FilterStage};
 use sluice_ingest::{IngestConfig, IngestStage};
+use sluice_mixer::mix::{MixConfig, MixStage};
 
 use crate::cli::RunArgs;
 use crate::progress::BarProgress;
@@ -58,6 +59,8 @@ pub enum StageSpec {
     Filter(FilterConfig),
     /// Documents → deduplicated documents (`sluice-dedup`; `method:` exact, bff or minhash).
     Dedup(DedupConfig),
+    /// Several sources → one mix, sampled by weight or target size (`sluice-mixer`).
+    Mix(MixConfig),
 }
 
 /// A stage with its resolved input and output (built only when it runs: a stage may need what an earlier
@@ -67,6 +70,18 @@ pub(crate) struct PlannedStage<'a> {
     pub spec: &'a StageSpec,
     pub input: Vec<String>,
     pub output: String,
+    /// A mix stage with its sources' `@N` references resolved.
+    pub mix: Option<MixConfig>,
+}
+
+impl PlannedStage<'_> {
+    /// The runnable stage.
+    pub fn build(&self) -> Result<Box<dyn PhasedStage>> {
+        match &self.mix {
+            Some(mix) => Ok(Box::new(MixStage::new(mix.clone())?)),
+            None => self.spec.build(),
+        }
+    }
 }
 
 impl StageSpec {
@@ -75,6 +90,7 @@ impl StageSpec {
             StageSpec::Ingest(_) => "ingest",
             StageSpec::Filter(_) => "filter",
             StageSpec::Dedup(_) => "dedup",
+            StageSpec::Mix(_) => "mix",
         }
     }
 
@@ -83,6 +99,8 @@ impl StageSpec {
             StageSpec::Ingest(c) => (&c.input, c.output.as_deref()),
             StageSpec::Filter(c) => (&c.input, c.output.as_deref()),
             StageSpec::Dedup(c) => c.io(),
+            // The sources hold the inputs (see `mix_inputs`).
+            StageSpec::Mix(c) => (&[], c.output.as_deref()),
         }
     }
 
@@ -94,6 +112,7 @@ impl StageSpec {
                 Box::new(MapStage(Box::new(FilterStage::new(c.clone()).map_err(anyhow::Error::msg)?)))
             }
             StageSpec::Dedup(c) => c.build()?,
+            StageSpec::Mix(c) => Box::new(MixStage::new(c.clone())?),
         })
     }
 }
@@ -104,12 +123,16 @@ pub fn load_recipe(path: &Path) -> Result<Recipe> {
     if recipe.stages.is_empty() {
         bail!("{}: the recipe has no stages", path.display());
     }
-    if recipe.stages[0].io().0.is_empty() {
+    if recipe.stages[0].io().0.is_empty() && !matches!(recipe.stages[0], StageSpec::Mix(_)) {
         bail!("{}: stage 1 ({}) needs an `input`", path.display(), recipe.stages[0].name());
     }
     let planned = plan_recipe(&recipe, &recipe.output);
     for (i, stage) in recipe.stages.iter().enumerate() {
-        for input in stage.io().0.iter().filter(|i| i.starts_with('@')) {
+        let named: Vec<&String> = match stage {
+            StageSpec::Mix(c) => c.sources.iter().flat_map(|s| &s.input).collect(),
+            _ => stage.io().0.iter().collect(),
+        };
+        for input in named.into_iter().filter(|i| i.starts_with('@')) {
             if resolve_reference(input, &planned[..i]).is_none() {
                 bail!(
                     "{}: stage {} ({}) reads `{input}`, which names no single earlier stage (use @N for stage N, \
@@ -149,7 +172,19 @@ pub(crate) fn plan_recipe<'a>(recipe: &'a Recipe, output_root: &str) -> Vec<Plan
         let output = output
             .map(str::to_string)
             .unwrap_or_else(|| format!("{}/{}-{}", output_root.trim_end_matches('/'), i + 1, spec.name()));
-        planned.push(PlannedStage { position: i + 1, spec, input, output });
+        let (input, mix) = match spec {
+            StageSpec::Mix(config) => {
+                let mut resolved = config.clone();
+                for source in &mut resolved.sources {
+                    for input in &mut source.input {
+                        *input = resolve_reference(input, &planned).unwrap_or_else(|| input.clone());
+                    }
+                }
+                (resolved.sources.iter().flat_map(|s| s.input.clone()).collect(), Some(resolved))
+            }
+            _ => (input, None),
+        };
+        planned.push(PlannedStage { position: i + 1, spec, input, output, mix });
     }
     planned
 }
@@ -229,7 +264,7 @@ pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
     let built = selected
         .iter()
         .map(|planned| {
-            planned.spec.build().with_context(|| {
+            planned.build().with_context(|| {
                 format!("stage {} ({}) of {}", planned.position, planned.spec.name(), args.recipe.display())
             })
         })

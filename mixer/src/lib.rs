@@ -1,5 +1,10 @@
-//! sluice-mixer: weighted mixing of sources and dataset decomposition.
+//! sluice-mixer: mixing several sources by weight, and SQL over any stage output.
 //!
-//! This crate will mix several document sources by weight (DataFusion SQL over stage outputs) and split
-//! documents into power-of-two length buckets for variable-sequence-length training, each sequence from one
-//! document. Not built yet.
+//! * [`mix`] — the `mix` stage: each source (a curated output) gets a weight or a target size; documents
+//!   are up- or down-sampled deterministically (integer repeats plus a seeded Bernoulli remainder, as
+//!   OpenLM's `do_sample`), and the achieved document and token shares per source are reported.
+//! * [`sql`] — DataFusion over sluice's Parquet (documents, stats, manifests): `sluice sql` and the
+//!   mixer's per-source counts.
+
+pub mod mix;
+pub mod sql;

@@ -5,13 +5,18 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// What happened in one shard. Every document a stage sees is either written or dropped with a reason, so
-/// `docs_in == docs_out + sum(drops)` holds for every shard (the tests check it).
+/// `docs_in + docs_added == docs_out + sum(drops)` holds for every shard (the tests check it; `docs_added`
+/// is zero for every stage but the mixer's upsampling).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardStats {
     /// Documents (or candidate records) the stage considered.
     pub docs_in: u64,
     /// Documents written.
     pub docs_out: u64,
+    /// Documents a stage creates beyond what it reads (the mixer's repeats when it upsamples), so that
+    /// `docs_in + docs_added == docs_out + sum(drops)` holds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub docs_added: u64,
     /// Bytes of input read.
     pub bytes_in: u64,
     /// Bytes of text written.
@@ -22,6 +27,10 @@ pub struct ShardStats {
     pub errors: BTreeMap<String, u64>,
     /// Anything else worth counting (`records:response`, `charset:shift_jis`, …).
     pub counters: BTreeMap<String, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str, by: u64) {
@@ -67,6 +76,7 @@ impl ShardStats {
     pub fn merge(&mut self, other: &ShardStats) {
         self.docs_in += other.docs_in;
         self.docs_out += other.docs_out;
+        self.docs_added += other.docs_added;
         self.bytes_in += other.bytes_in;
         self.bytes_out += other.bytes_out;
         for (target, source) in
