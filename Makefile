@@ -26,7 +26,7 @@ build: check-toolchain
 	$(CARGO) build --bin sluice
 
 ## demo: the whole pipeline on the bundled real WARCs: train a small quality classifier, then ingest →
-## DCLM-Baseline's filters → quality scores (re-running resumes: `make demo-clean` to redo)
+## DCLM-Baseline's filters → quality scores → BFF dedup (re-running resumes: `make demo-clean` to redo)
 demo: build
 	$(SLUICE) ingest demo/warc --extractor page --output $(DEMO_OUT)/page-text --quiet
 	$(SLUICE) quality train --positive demo/quality/articles.jsonl --negative $(DEMO_OUT)/page-text --out $(DEMO_OUT)/quality.bin --dim 32 --bucket 100000
@@ -36,10 +36,13 @@ demo: build
 	$(SLUICE) quality threshold $(DEMO_OUT)/2-filter --key demo_quality_prob --keep-fraction 0.1
 	@echo
 	@echo "First kept documents:"
-	$(SLUICE) inspect $(DEMO_OUT)/2-filter -n 2 --chars 300
+	$(SLUICE) inspect $(DEMO_OUT)/3-dedup -n 2 --chars 300
 	@echo
-	@echo "Outputs: $(DEMO_OUT)/1-ingest (all documents), $(DEMO_OUT)/2-filter (kept), each with _manifests/ and _stats.json"
-	@echo "Look inside: $(SLUICE) inspect $(DEMO_OUT)/2-filter --json -n 1"
+	@echo "Kept documents by quality score (SQL over the output):"
+	$(SLUICE) sql "SELECT round(attr_demo_quality_prob, 1) AS quality, count(*) AS docs, sum(attr_previous_word_count) AS words FROM docs GROUP BY 1 ORDER BY 1" --docs $(DEMO_OUT)/3-dedup
+	@echo "Outputs: $(DEMO_OUT)/1-ingest (all documents), $(DEMO_OUT)/2-filter (kept), $(DEMO_OUT)/3-dedup (deduplicated), each with _manifests/ and _stats.json"
+	@echo "Look inside: $(SLUICE) inspect $(DEMO_OUT)/3-dedup --json -n 1"
+	@echo "What a rerun would do: $(SLUICE) plan recipes/demo.yaml"
 
 demo-clean:
 	rm -rf $(DEMO_OUT)
