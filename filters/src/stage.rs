@@ -13,9 +13,9 @@
 //! The chain order is in the counters: `chain:NN:<step>` counts the documents that reached step NN.
 
 use serde::{Deserialize, Serialize};
-use sluice_core::format::Format;
+use sluice_core::format::{Format, Records};
 use sluice_core::runner::{DocumentSink, InputShard, ShardStats, Stage};
-use sluice_core::Result;
+use sluice_core::{Error, Result};
 
 use crate::error::FilterError;
 use crate::registry::StepConfig;
@@ -160,33 +160,48 @@ impl Stage for FilterStage {
         Format::from_path(path).is_some()
     }
 
+    /// Reads each batch, runs the chain on its documents, and writes the kept ones. A batch read in
+    /// sluice's schema is written back as its own columns, filtered by what was kept, with only the values
+    /// the steps changed (text, URL, attributes) rebuilt; other batches go as documents. The bytes are the
+    /// same either way.
     fn process(&self, input: &InputShard<'_>, out: &mut DocumentSink, stats: &mut ShardStats) -> Result<()> {
         self.prepare()?;
         let mut reached = vec![0u64; self.steps.len()];
         let mut reason = String::new();
         let mut reader = input.open_documents()?;
-        while let Some(batch) = reader.next_batch()? {
-            for mut doc in batch {
+        let batch_path = out.takes_batches();
+        while let Some(records) = reader.next_records()? {
+            let batch = match records {
+                Records::Batch(batch) if batch_path => batch,
+                records => {
+                    for mut doc in records.into_documents()? {
+                        stats.docs_in += 1;
+                        match self.run_chain(&mut doc, &mut reached) {
+                            None => out.push(doc)?,
+                            Some(exit) => count_exit(exit, stats, &mut reason),
+                        }
+                    }
+                    continue;
+                }
+            };
+            let docs = batch.documents().map_err(|e| Error::arrow(&input.relative, e))?;
+            let mut keep = Vec::with_capacity(docs.len());
+            let mut kept = Vec::with_capacity(docs.len());
+            for mut doc in docs {
                 stats.docs_in += 1;
                 match self.run_chain(&mut doc, &mut reached) {
-                    None => out.push(doc)?,
-                    Some(Exit::Dropped(step)) => stats.drop_doc(&step.label),
-                    Some(Exit::DroppedBy(step, check)) => {
-                        reason.clear();
-                        reason.push_str(&step.label);
-                        reason.push(':');
-                        reason.push_str(check);
-                        stats.drop_doc(&reason);
+                    None => {
+                        keep.push(true);
+                        kept.push(doc);
                     }
-                    Some(Exit::Failed(step, kind)) => {
-                        stats.drop_doc(&step.error_reason);
-                        reason.clear();
-                        reason.push_str(&step.label);
-                        reason.push(':');
-                        reason.push_str(kind);
-                        stats.error(&reason);
+                    Some(exit) => {
+                        keep.push(false);
+                        count_exit(exit, stats, &mut reason);
                     }
                 }
+            }
+            if !kept.is_empty() {
+                out.push_batch(batch.kept(&keep, kept).map_err(|e| Error::arrow(&input.relative, e))?)?;
             }
         }
         for (step, n) in self.steps.iter().zip(reached) {
@@ -202,6 +217,29 @@ impl Stage for FilterStage {
             stats.errors(kind, *n);
         }
         Ok(())
+    }
+}
+
+/// Counts a document the chain did not keep: its drop reason, and the error of a step that could not
+/// decide. `reason` is a reused buffer.
+fn count_exit(exit: Exit<'_>, stats: &mut ShardStats, reason: &mut String) {
+    match exit {
+        Exit::Dropped(step) => stats.drop_doc(&step.label),
+        Exit::DroppedBy(step, check) => {
+            reason.clear();
+            reason.push_str(&step.label);
+            reason.push(':');
+            reason.push_str(check);
+            stats.drop_doc(reason);
+        }
+        Exit::Failed(step, kind) => {
+            stats.drop_doc(&step.error_reason);
+            reason.clear();
+            reason.push_str(&step.label);
+            reason.push(':');
+            reason.push_str(kind);
+            stats.error(reason);
+        }
     }
 }
 
