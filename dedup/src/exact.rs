@@ -17,7 +17,7 @@ use std::io::{BufReader, Write};
 
 use serde::{Deserialize, Serialize};
 use sluice_core::document::Document;
-use sluice_core::format::{DocumentReader, Format};
+use sluice_core::format::{DocumentReader, Format, Records};
 use sluice_core::runner::task::{read_u64, write_u64};
 use sluice_core::runner::{PhasedStage, PlanContext, ShardStats, Task, TaskContext, TaskInput};
 use sluice_core::{Error, Result};
@@ -170,19 +170,32 @@ impl ExactDedupStage {
         let mut buckets: Vec<Vec<Occurrence>> = vec![Vec::new(); self.config.partitions];
         let mut reader = context.open_documents(input)?;
         let mut doc_index = 0u64;
-        while let Some(batch) = reader.next_batch()? {
-            for doc in batch {
-                for (line, key) in self.keys(&doc).into_iter().enumerate() {
-                    let Some(key) = key else { continue };
-                    let occurrence = Occurrence {
-                        hash: xxh3_128(key.as_bytes()),
-                        file: input.position as u64,
-                        doc: doc_index,
-                        line: line as u64,
+        let mut add = |text: &str, url: Option<&str>| {
+            for (line, key) in self.keys(text, url).into_iter().enumerate() {
+                let Some(key) = key else { continue };
+                let occurrence = Occurrence {
+                    hash: xxh3_128(key.as_bytes()),
+                    file: input.position as u64,
+                    doc: doc_index,
+                    line: line as u64,
+                };
+                buckets[(occurrence.hash % self.config.partitions as u128) as usize].push(occurrence);
+            }
+            doc_index += 1;
+        };
+        while let Some(records) = reader.next_records()? {
+            match records {
+                // The keys straight from the columns: no documents built.
+                Records::Batch(batch) => {
+                    let urls: Vec<Option<&str>> = match batch.strings("url") {
+                        Some(urls) => urls.iter().collect(),
+                        None => vec![None; batch.num_rows()],
                     };
-                    buckets[(occurrence.hash % self.config.partitions as u128) as usize].push(occurrence);
+                    for (text, url) in batch.text().iter().zip(urls) {
+                        add(text.unwrap_or_default(), url);
+                    }
                 }
-                doc_index += 1;
+                Records::Documents(docs) => docs.iter().for_each(|doc| add(&doc.text, doc.url.as_deref())),
             }
         }
         context.stats.count("docs_hashed", doc_index);
@@ -198,15 +211,18 @@ impl ExactDedupStage {
     }
 
     /// The keys of a document: one for `text`/`url` (none if empty), one per line for `paragraph`.
-    fn keys(&self, doc: &Document) -> Vec<Option<String>> {
+    fn keys(&self, text: &str, url: Option<&str>) -> Vec<Option<String>> {
         let nonempty = |s: String| (!s.is_empty()).then_some(s);
         match self.config.key {
-            ExactKey::Text => vec![nonempty(normalize(&doc.text, self.config.normalizer))],
-            ExactKey::Url => vec![doc.url.as_deref().map(normalize_url).and_then(nonempty)],
-            ExactKey::Paragraph => {
-                doc.text.split('\n').map(|l| nonempty(normalize(l, self.config.normalizer))).collect()
-            }
+            ExactKey::Text => vec![nonempty(normalize(text, self.config.normalizer))],
+            ExactKey::Url => vec![url.map(normalize_url).and_then(nonempty)],
+            ExactKey::Paragraph => text.split('\n').map(|l| nonempty(normalize(l, self.config.normalizer))).collect(),
         }
+    }
+
+    /// Whether phase 3 only drops whole documents and changes none (text and URL keys, not annotating).
+    fn drops_documents_only(&self) -> bool {
+        self.config.key != ExactKey::Paragraph && !self.config.annotate
     }
 
     /// Phase 2: for one partition, every occurrence after the first of its hash, grouped by file.
@@ -253,15 +269,38 @@ impl ExactDedupStage {
         let mut reader = context.open_documents(input)?;
         let mut stats = ShardStats::default();
         let mut doc_index = 0u64;
-        while let Some(batch) = reader.next_batch()? {
-            for mut doc in batch {
-                stats.docs_in += 1;
-                let lines = duplicates.get(&doc_index);
-                doc_index += 1;
-                match self.decide(&mut doc, lines, &mut stats) {
-                    Some(reason) => stats.drop_doc(reason),
-                    None => sink.push(doc)?,
+        while let Some(records) = reader.next_records()? {
+            let batch = match records {
+                Records::Batch(batch) if self.drops_documents_only() => batch,
+                records => {
+                    for mut doc in records.into_documents()? {
+                        stats.docs_in += 1;
+                        let lines = duplicates.get(&doc_index);
+                        doc_index += 1;
+                        match self.decide(&mut doc, lines, &mut stats) {
+                            Some(reason) => stats.drop_doc(reason),
+                            None => sink.push(doc)?,
+                        }
+                    }
+                    continue;
                 }
+            };
+            // Only which documents survive changes: the batch's rows, filtered, without building documents.
+            let reason = if self.config.key == ExactKey::Url { "exact_duplicate_url" } else { "exact_duplicate_text" };
+            let mut keep = Vec::with_capacity(batch.num_rows());
+            for _ in 0..batch.num_rows() {
+                stats.docs_in += 1;
+                let duplicate = duplicates.contains_key(&doc_index);
+                doc_index += 1;
+                if duplicate {
+                    stats.drop_doc(reason);
+                }
+                keep.push(!duplicate);
+            }
+            if keep.iter().all(|k| *k) {
+                sink.push_batch(batch)?;
+            } else if keep.contains(&true) {
+                sink.push_batch(batch.filter(&keep).map_err(|e| Error::arrow(input.location.to_string(), e))?)?;
             }
         }
         count_unreadable(reader.as_ref(), &mut stats);
