@@ -40,9 +40,12 @@ pub const FILE_VERSION: u32 = 1;
 const DCLM_MAGIC: u32 = 0x81F0_F117;
 /// Where the splitmix64 sequence of hasher seeds starts.
 const SEED_ORIGIN: u64 = 0x0B1F_F5EE_D5A1_7CE5;
-/// More hashers than any sane filter has (DCLM's optimum for fp 1e-30 is 100): a larger count in a file
-/// header means the file is damaged.
-const MAX_HASHERS: u32 = 4096;
+/// Bits computed and fetched per round of a batched lookup or insert: enough cache misses to overlap,
+/// few enough to stay in L1 (16 KiB).
+const ROUND_BITS: usize = 2048;
+/// More hashers than any sane filter has (DCLM's optimum for fp 1e-300 is about 1000): a larger count in
+/// a file header means the file is damaged. A round holds at least one key's bits.
+const MAX_HASHERS: u32 = ROUND_BITS as u32;
 /// The most words a filter can have: its bit count must fit in a u64 and its bytes in the address space.
 const MAX_WORDS: u64 = if (usize::MAX as u64) / 8 < u64::MAX / 64 { (usize::MAX as u64) / 8 } else { u64::MAX / 64 };
 
@@ -87,6 +90,9 @@ impl BloomFilter {
     /// An empty filter of `size_in_bytes` (rounded up to whole u64 words, at least one) with `num_hashers`
     /// hashers (at least one) seeded from sluice's fixed sequence.
     pub fn new(size_in_bytes: u64, num_hashers: usize) -> Result<Self, BffError> {
+        if num_hashers > MAX_HASHERS as usize {
+            return Err(BffError::Config(format!("{num_hashers} hashers; at most {MAX_HASHERS} are supported")));
+        }
         let words = size_in_bytes.div_ceil(8).max(1);
         if words > MAX_WORDS {
             return Err(BffError::TooLarge { bytes: size_in_bytes, reason: "larger than the address space".into() });
@@ -130,7 +136,7 @@ impl BloomFilter {
         self.bits_set() as f64 / self.bits as f64
     }
 
-    /// Hasher `seed`'s bit for `key`.
+    /// Hasher `seed`'s bit for `key`: a seeded multiply-fold, then a multiply-shift into `[0, bits)`.
     #[inline(always)]
     fn bit(&self, key: NgramKey, seed: &[u64; 4]) -> u64 {
         let (lo, hi) = (key as u64, (key >> 64) as u64);
@@ -141,10 +147,7 @@ impl BloomFilter {
     /// Whether every one of `key`'s `k` bits is set (a key inserted before always is).
     #[inline]
     pub fn contains(&self, key: NgramKey) -> bool {
-        self.seeds.iter().all(|seed| {
-            let bit = self.bit(key, seed);
-            self.words[(bit / 64) as usize].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0
-        })
+        self.seeds.iter().all(|seed| self.test(self.bit(key, seed)))
     }
 
     /// Sets `key`'s `k` bits.
@@ -157,6 +160,70 @@ impl BloomFilter {
             // A plain load first: re-inserting a key (or a bit another key set) costs no locked write.
             if word.load(Ordering::Relaxed) & mask == 0 {
                 word.fetch_or(mask, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether bit `bit` is set.
+    #[inline(always)]
+    fn test(&self, bit: u64) -> bool {
+        self.words[(bit / 64) as usize].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0
+    }
+
+    /// Replaces `out` with the bits of `keys`, `k` per key, key after key.
+    #[inline]
+    fn bits_of(&self, keys: &[NgramKey], out: &mut Vec<u64>) {
+        out.clear();
+        for key in keys {
+            out.extend(self.seeds.iter().map(|seed| self.bit(*key, seed)));
+        }
+    }
+
+    /// A buffer for the bits of one round of `keys`.
+    fn round_buffer(&self, keys: &[NgramKey]) -> Vec<u64> {
+        Vec::with_capacity(ROUND_BITS.min(keys.len() * self.seeds.len()))
+    }
+
+    /// How many of `keys` are contained (as [`BloomFilter::contains`]); with `flags`, also which: one
+    /// `bool` per key is appended.
+    ///
+    /// With a filter larger than the caches every bit is a cache miss. One key at a time, the early exit on
+    /// the first clear bit is a branch on a miss, which keeps the misses of the following keys from
+    /// overlapping; here the bits of a round of keys are computed, their words loaded in one branch-free
+    /// pass (the misses overlap), and only then tested — on cached words.
+    pub fn count_contained(&self, keys: &[NgramKey], mut flags: Option<&mut Vec<bool>>) -> usize {
+        let k = self.seeds.len();
+        let mut bits = self.round_buffer(keys);
+        let mut count = 0;
+        for round in keys.chunks(ROUND_BITS / k) {
+            self.bits_of(round, &mut bits);
+            let mut touched = 0;
+            for &bit in &bits {
+                touched ^= self.words[(bit / 64) as usize].load(Ordering::Relaxed);
+            }
+            std::hint::black_box(touched);
+            for key_bits in bits.chunks_exact(k) {
+                let hit = key_bits.iter().all(|&bit| self.test(bit));
+                count += hit as usize;
+                if let Some(flags) = flags.as_deref_mut() {
+                    flags.push(hit);
+                }
+            }
+        }
+        count
+    }
+
+    /// Inserts `keys` when no other thread can be using the filter: plain (not locked) writes, which the
+    /// CPU overlaps, where a locked `fetch_or` per bit would wait for every cache miss in turn. This is how
+    /// the BFF stage inserts (from one thread, in document order, right after looking the same keys up,
+    /// so their words are cached).
+    pub fn insert_many(&mut self, keys: &[NgramKey]) {
+        let k = self.seeds.len();
+        let mut bits = self.round_buffer(keys);
+        for round in keys.chunks(ROUND_BITS / k) {
+            self.bits_of(round, &mut bits);
+            for &bit in &bits {
+                *self.words[(bit / 64) as usize].get_mut() |= 1 << (bit % 64);
             }
         }
     }
@@ -275,6 +342,26 @@ mod tests {
         let m = filter.size_in_bytes() as f64 * 8.0;
         let expected_fill = 1.0 - (1.0 - 1.0 / m).powf(7.0 * n as f64);
         assert!((filter.fill_ratio() - expected_fill).abs() < 0.002, "{} vs {expected_fill}", filter.fill_ratio());
+    }
+
+    #[test]
+    fn batched_lookups_and_inserts_agree_with_one_key_at_a_time() {
+        for hashers in [1, 7, 30, 2048] {
+            let mut batched = BloomFilter::new(1 << 14, hashers).unwrap();
+            let single = BloomFilter::new(1 << 14, hashers).unwrap();
+            let inserted = keys(5, 500);
+            batched.insert_many(&inserted);
+            inserted.iter().for_each(|&k| single.insert(k));
+            assert_eq!(batched.bits_set(), single.bits_set());
+            let probes: Vec<NgramKey> = keys(6, 700).into_iter().chain(inserted).collect();
+            let mut flags = Vec::new();
+            let count = batched.count_contained(&probes, Some(&mut flags));
+            let expected: Vec<bool> = probes.iter().map(|&k| single.contains(k)).collect();
+            assert_eq!(flags, expected, "{hashers} hashers");
+            assert_eq!(count, expected.iter().filter(|&&f| f).count());
+            assert!(count >= 500);
+        }
+        assert!(BloomFilter::new(64, 2049).is_err());
     }
 
     #[test]

@@ -33,6 +33,53 @@ pub fn tokens(text: &str) -> impl Iterator<Item = &str> {
     text.split_word_bounds().filter(|s| is_token(s))
 }
 
+/// Calls `f` with each token of `text` and its byte offset, in order: [`token_indices`], with a fast path
+/// for ASCII text (most of it), proven equal by the tests.
+#[inline]
+pub fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(usize, &'a str)) {
+    if text.is_ascii() {
+        ascii_tokens(text, f);
+    } else {
+        token_indices(text).for_each(|(offset, token)| f(offset, token));
+    }
+}
+
+/// UAX-29 word boundaries restricted to ASCII, as unicode-segmentation's own ASCII path computes them
+/// (`AsciiWordBoundIter`), keeping only segments with a non-whitespace byte. In ASCII, the segments are:
+/// runs of letters, digits and `_` joined across `.` `'` `:` between letters (WB6/7) and `.` `,` `;` `'`
+/// between digits (WB11/12); runs of spaces (WB3d) and CR LF (WB3), both whitespace; every other byte
+/// alone (WB999).
+fn ascii_tokens<'a>(text: &'a str, mut f: impl FnMut(usize, &'a str)) {
+    let bytes = text.as_bytes();
+    let core = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let infix = |b: u8, prev: u8, next: u8| match b {
+        b'.' | b',' | b';' | b'\'' if prev.is_ascii_digit() && next.is_ascii_digit() => true,
+        b'\'' | b'.' | b':' => prev.is_ascii_alphabetic() && next.is_ascii_alphabetic(),
+        _ => false,
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if core(b) {
+            let start = i;
+            i += 1;
+            while i < bytes.len()
+                && (core(bytes[i]) || (i + 1 < bytes.len() && infix(bytes[i], bytes[i - 1], bytes[i + 1])))
+            {
+                i += 1;
+            }
+            f(start, &text[start..i]);
+        } else {
+            // Spaces, tabs, CR, LF, VT and FF are whitespace segments (a space run or CR LF is one
+            // segment, but none is a token either way); any other byte is a one-byte token.
+            if !matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+                f(i, &text[i..i + 1]);
+            }
+            i += 1;
+        }
+    }
+}
+
 /// DCLM's `tokenize_indices`: the tokens of `text` with their byte offsets.
 pub fn token_indices(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.split_word_bound_indices().filter(|(_, s)| is_token(s))
@@ -57,9 +104,8 @@ impl NgramHasher {
     /// Hashes the tokens of `text`; returns their count.
     fn hash_tokens(&mut self, text: &str) -> usize {
         self.token_hashes.clear();
-        for token in tokens(text) {
-            self.token_hashes.extend_from_slice(&xxh3_64(token.as_bytes()).to_le_bytes());
-        }
+        let hashes = &mut self.token_hashes;
+        for_each_token(text, |_, token| hashes.extend_from_slice(&xxh3_64(token.as_bytes()).to_le_bytes()));
         self.token_hashes.len() / 8
     }
 
@@ -67,10 +113,11 @@ impl NgramHasher {
     pub fn hash_tokens_with_offsets(&mut self, text: &str) -> usize {
         self.token_hashes.clear();
         self.offsets.clear();
-        for (offset, token) in token_indices(text) {
-            self.token_hashes.extend_from_slice(&xxh3_64(token.as_bytes()).to_le_bytes());
-            self.offsets.push(offset);
-        }
+        let (hashes, offsets) = (&mut self.token_hashes, &mut self.offsets);
+        for_each_token(text, |offset, token| {
+            hashes.extend_from_slice(&xxh3_64(token.as_bytes()).to_le_bytes());
+            offsets.push(offset);
+        });
         self.offsets.len()
     }
 
@@ -115,6 +162,56 @@ mod tests {
             let s = (b as char).to_string();
             assert_eq!(is_token(&s), s.chars().any(|c| !c.is_whitespace()), "{b:#x}");
         }
+    }
+
+    /// The ASCII fast path against `split_word_bounds`: every string of up to 4 bytes over an alphabet of
+    /// each ASCII class that matters, then random longer strings over all of ASCII.
+    #[test]
+    fn the_ascii_fast_path_gives_the_same_tokens_as_unicode_segmentation() {
+        let check = |text: &str| {
+            let mut fast = Vec::new();
+            ascii_tokens(text, |offset, token| fast.push((offset, token)));
+            let slow: Vec<(usize, &str)> = token_indices(text).collect();
+            assert_eq!(fast, slow, "{text:?}");
+        };
+        let alphabet = b"aZ09_.,;:'\" \t\r\n\x0b\x0c-/!\x00\x1f\x7f";
+        let mut text = Vec::new();
+        fn all(text: &mut Vec<u8>, alphabet: &[u8], depth: usize, check: &dyn Fn(&str)) {
+            check(std::str::from_utf8(text).unwrap());
+            if depth == 0 {
+                return;
+            }
+            for &b in alphabet {
+                text.push(b);
+                all(text, alphabet, depth - 1, check);
+                text.pop();
+            }
+        }
+        all(&mut text, alphabet, 4, &check);
+        let mut state = 1u64;
+        for _ in 0..20_000 {
+            let len = (splitmix(&mut state) % 40) as usize;
+            let text: String = (0..len)
+                .map(|_| {
+                    let r = splitmix(&mut state);
+                    // Half the bytes from the tricky alphabet, half from all of ASCII.
+                    if r % 2 == 0 {
+                        alphabet[(r >> 8) as usize % alphabet.len()]
+                    } else {
+                        (r >> 8) as u8 & 0x7f
+                    }
+                } as char)
+                .collect();
+            check(&text);
+        }
+    }
+
+    fn splitmix(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 
     #[test]

@@ -66,8 +66,10 @@ pub struct BothKeys {
     cuts: Vec<usize>,
     /// N-grams whose last token starts inside the first paragraph.
     first: Vec<NgramKey>,
-    /// Every other n-gram, with the byte offset of its last token.
-    overflow: Vec<(NgramKey, usize)>,
+    /// Every other n-gram …
+    overflow: Vec<NgramKey>,
+    /// … and the byte offset of its last token.
+    overflow_last: Vec<usize>,
     /// The one short n-gram of a text with fewer than `max` tokens (and at least `min`).
     short: Option<NgramKey>,
 }
@@ -129,7 +131,8 @@ fn both_keys(text: &str, rules: &Rules, hasher: &mut NgramHasher) -> BothKeys {
             if last < first_end {
                 keys.first.push(key);
             } else {
-                keys.overflow.push((key, last));
+                keys.overflow.push(key);
+                keys.overflow_last.push(last);
             }
         }
     } else if count >= rules.min_ngram_size {
@@ -195,7 +198,7 @@ fn annotate(doc: &mut Document, spans: Value, contained: usize) {
 /// `> threshold` is marked; otherwise its keys are inserted. Returns the marked spans and the totals.
 fn check_units(
     units: &Units,
-    filter: &BloomFilter,
+    filter: &mut BloomFilter,
     rules: &Rules,
     tally: &mut Tally,
 ) -> (Vec<(usize, usize)>, usize, usize) {
@@ -205,13 +208,13 @@ fn check_units(
     for &(start, end, keys_end) in &units.units {
         let keys = &units.keys[keys_start..keys_end];
         keys_start = keys_end;
-        let contained = keys.iter().filter(|&&k| filter.contains(k)).count();
+        let contained = filter.count_contained(keys, None);
         total += keys.len();
         total_contained += contained;
         if ratio(contained, keys.len()) > rules.threshold {
             spans.push((start, end));
         } else if !rules.read_only {
-            keys.iter().for_each(|&k| filter.insert(k));
+            filter.insert_many(keys);
         }
     }
     tally.ngrams += total as u64;
@@ -222,7 +225,7 @@ fn check_units(
 }
 
 /// Step 2: checks and inserts `hashed` (the keys of `doc.text`) and cuts or annotates `doc`.
-pub fn apply(doc: &mut Document, hashed: &Hashed, filter: &BloomFilter, rules: &Rules) -> Tally {
+pub fn apply(doc: &mut Document, hashed: &Hashed, filter: &mut BloomFilter, rules: &Rules) -> Tally {
     let mut tally = Tally::default();
     match (rules.remove_type, hashed) {
         (RemoveType::OldBoth, Hashed::Units(units)) => {
@@ -255,7 +258,7 @@ pub fn apply(doc: &mut Document, hashed: &Hashed, filter: &BloomFilter, rules: &
         (RemoveType::Exact, Hashed::Exact(key)) => {
             tally.ngrams = 1;
             tally.units = 1;
-            if filter.contains(*key) {
+            if filter.count_contained(std::slice::from_ref(key), None) == 1 {
                 tally.contained = 1;
                 tally.units_removed = 1;
                 if rules.annotate {
@@ -264,7 +267,7 @@ pub fn apply(doc: &mut Document, hashed: &Hashed, filter: &BloomFilter, rules: &
                     doc.text.clear();
                 }
             } else if !rules.read_only {
-                filter.insert(*key);
+                filter.insert_many(std::slice::from_ref(key));
             }
         }
         (remove_type, _) => unreachable!("keys hashed for another remove type than {remove_type:?}"),
@@ -282,10 +285,10 @@ fn finish_units(doc: &mut Document, spans: &[(usize, usize)], contained: usize, 
 }
 
 /// DCLM's `process_line_both` after its token loop (see [`both_keys`]).
-fn apply_both(doc: &mut Document, keys: &BothKeys, filter: &BloomFilter, rules: &Rules, tally: &mut Tally) {
-    let first_contained = keys.first.iter().filter(|&&k| filter.contains(k)).count();
-    let overflow_contained = keys.overflow.iter().filter(|(k, _)| filter.contains(*k)).count();
-    let short_contained = keys.short.is_some_and(|k| filter.contains(k)) as usize;
+fn apply_both(doc: &mut Document, keys: &BothKeys, filter: &mut BloomFilter, rules: &Rules, tally: &mut Tally) {
+    let first_contained = filter.count_contained(&keys.first, None);
+    let overflow_contained = filter.count_contained(&keys.overflow, None);
+    let short_contained = filter.count_contained(keys.short.as_slice(), None);
     let total = keys.first.len() + keys.overflow.len() + keys.short.is_some() as usize;
     let contained = first_contained + overflow_contained + short_contained;
     let paragraphs = keys.cuts.len() - 1;
@@ -308,8 +311,9 @@ fn apply_both(doc: &mut Document, keys: &BothKeys, filter: &BloomFilter, rules: 
     let mut spans = Vec::new();
     let mut output = String::with_capacity(doc.text.len());
     // DCLM walks the overflow n-grams alongside the paragraphs: one that ends before the current paragraph
-    // survived and is inserted; one that reaches into a removed paragraph is dropped.
-    let mut next_overflow = 0;
+    // survived and is inserted; one that reaches into a removed paragraph is dropped. Survivors form runs
+    // between dropped ones: `run_start..next` is the run being collected.
+    let (mut next, mut run_start) = (0, 0);
     for paragraph in 0..paragraphs {
         // Only the first paragraph has n-grams of its own (see `both_keys`).
         let (own, own_contained) = if paragraph == 0 { (keys.first.len(), first_contained) } else { (0, 0) };
@@ -320,23 +324,26 @@ fn apply_both(doc: &mut Document, keys: &BothKeys, filter: &BloomFilter, rules: 
         } else {
             output.push_str(&doc.text[start..end]);
             if paragraph == 0 && !rules.read_only {
-                keys.first.iter().for_each(|&k| filter.insert(k));
+                filter.insert_many(&keys.first);
             }
         }
-        while let Some(&(key, last_token)) = keys.overflow.get(next_overflow) {
-            if last_token < start {
-                if !rules.read_only {
-                    filter.insert(key);
+        while let Some(&last_token) = keys.overflow_last.get(next) {
+            if last_token >= start {
+                if !remove {
+                    break;
                 }
-            } else if !remove {
-                break;
+                if !rules.read_only {
+                    filter.insert_many(&keys.overflow[run_start..next]);
+                }
+                run_start = next + 1;
             }
-            next_overflow += 1;
+            next += 1;
         }
     }
     if !rules.read_only {
-        keys.overflow[next_overflow..].iter().for_each(|&(k, _)| filter.insert(k));
-        keys.short.iter().for_each(|&k| filter.insert(k));
+        // The rest of the overflow survived to the end.
+        filter.insert_many(&keys.overflow[run_start..]);
+        filter.insert_many(keys.short.as_slice());
     }
     tally.units_removed += spans.len() as u64;
     if rules.annotate {
@@ -348,7 +355,13 @@ fn apply_both(doc: &mut Document, keys: &BothKeys, filter: &BloomFilter, rules: 
 }
 
 /// DCLM's `process_line_substring`.
-fn apply_substring(doc: &mut Document, keys: &SubstringKeys, filter: &BloomFilter, rules: &Rules, tally: &mut Tally) {
+fn apply_substring(
+    doc: &mut Document,
+    keys: &SubstringKeys,
+    filter: &mut BloomFilter,
+    rules: &Rules,
+    tally: &mut Tally,
+) {
     let max = rules.max_ngram_size;
     let tokens = keys.offsets.len() - 1;
     tally.ngrams += keys.keys.len() as u64;
@@ -358,12 +371,9 @@ fn apply_substring(doc: &mut Document, keys: &SubstringKeys, filter: &BloomFilte
     }
     // Runs of contained n-grams, as token intervals: n-gram i covers tokens [i, i + max).
     let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut contained = 0;
-    for (i, &key) in keys.keys.iter().enumerate() {
-        if !filter.contains(key) {
-            continue;
-        }
-        contained += 1;
+    let mut flags = Vec::with_capacity(keys.keys.len());
+    let contained = filter.count_contained(&keys.keys, Some(&mut flags));
+    for (i, _) in flags.iter().enumerate().filter(|(_, &hit)| hit) {
         match runs.last_mut() {
             Some(run) if run.1 == i => run.1 = i + 1,
             _ => runs.push((i, i + 1)),
@@ -386,7 +396,7 @@ fn apply_substring(doc: &mut Document, keys: &SubstringKeys, filter: &BloomFilte
         // Only n-grams wholly inside kept token ranges are inserted.
         for &(s, e) in &kept {
             if e >= s + max {
-                keys.keys[s..=e - max].iter().for_each(|&k| filter.insert(k));
+                filter.insert_many(&keys.keys[s..=e - max]);
             }
         }
     }
@@ -404,5 +414,214 @@ fn apply_substring(doc: &mut Document, keys: &SubstringKeys, filter: &BloomFilte
         }
         output.truncate(output.trim_end().len());
         doc.text = output;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` distinct tokens `<prefix>0 <prefix>1 …`.
+    fn words(prefix: &str, n: usize) -> String {
+        (0..n).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>().join(" ")
+    }
+
+    fn rules(remove_type: RemoveType, threshold: f64) -> Rules {
+        Rules {
+            remove_type,
+            min_ngram_size: 3,
+            max_ngram_size: 3,
+            threshold,
+            substr_seqlen: 6,
+            annotate: false,
+            read_only: false,
+        }
+    }
+
+    /// Runs `texts` through one filter in order; returns the resulting documents and tallies.
+    fn run_with(filter: &mut BloomFilter, rules: &Rules, texts: &[&str]) -> Vec<(Document, Tally)> {
+        let mut hasher = NgramHasher::default();
+        texts
+            .iter()
+            .map(|text| {
+                let mut doc = Document::from_text(*text, None);
+                let hashed = hash_document(text, rules, &mut hasher);
+                let tally = apply(&mut doc, &hashed, filter, rules);
+                (doc, tally)
+            })
+            .collect()
+    }
+
+    fn run(rules: &Rules, texts: &[&str]) -> Vec<String> {
+        let mut filter = BloomFilter::new(1 << 16, 7).unwrap();
+        run_with(&mut filter, rules, texts).into_iter().map(|(d, _)| d.text).collect()
+    }
+
+    #[test]
+    fn old_both_removes_a_paragraph_only_above_the_threshold() {
+        // Base: 7 tokens = 5 trigrams. Then 4 of 5 contained (0.8: not > 0.8) and 5 of 6 (0.83 > 0.8).
+        let base = words("r", 7);
+        let four_of_five = format!("{} x", words("r", 6)); // r0..r5 x: r0r1r2 … r3r4r5 contained, r4r5x not
+        let five_of_six = format!("{} x", words("r", 7));
+        let rules = rules(RemoveType::OldBoth, 0.8);
+        let out = run(&rules, &[&base, &four_of_five, &base, &five_of_six]);
+        assert_eq!(out[0], base);
+        assert_eq!(out[1], four_of_five, "0.8 is not > 0.8");
+        assert_eq!(out[2], "", "5/5 contained: the whole text goes");
+        assert_eq!(out[3], "", "5/6 > 0.8");
+    }
+
+    #[test]
+    fn old_both_sees_earlier_paragraphs_of_the_same_document_and_keeps_the_leading_newline() {
+        let a = words("a", 5);
+        let b = words("b", 5);
+        let c = words("c", 5);
+        let rules = rules(RemoveType::OldBoth, 0.8);
+        let mut filter = BloomFilter::new(1 << 16, 7).unwrap();
+        let results = run_with(&mut filter, &rules, &[&format!("{a}\n{b}\n{a}"), &format!("{a}\n{c}")]);
+        // The repeat inside the first document goes with its leading newline.
+        assert_eq!(results[0].0.text, format!("{a}\n{b}"));
+        assert_eq!(results[0].0.attributes["bff_contained_ngram_count_before_dedupe"], 3);
+        // A duplicate first paragraph goes; the next paragraph keeps its '\n'. 3 of 6 contained: doc stays.
+        assert_eq!(results[1].0.text, format!("\n{c}"));
+        assert_eq!(results[1].1, Tally { ngrams: 6, contained: 3, units: 2, units_removed: 1 });
+    }
+
+    #[test]
+    fn old_both_drops_the_whole_text_on_pre_removal_totals_after_inserting_new_paragraphs() {
+        let dup = words("d", 12); // 10 trigrams
+        let new = words("n", 3); // 1 trigram
+        let rules = rules(RemoveType::OldBoth, 0.8);
+        let mut filter = BloomFilter::new(1 << 16, 7).unwrap();
+        let results = run_with(&mut filter, &rules, &[&dup, &format!("{dup}\n{new}"), &new]);
+        // 10 of 11 contained > 0.8: the whole text goes, but its new paragraph was inserted first …
+        assert_eq!(results[1].0.text, "");
+        assert_eq!(results[1].0.attributes["bff_contained_ngram_count_before_dedupe"], 10);
+        // … so a later copy of it is a duplicate.
+        assert_eq!(results[2].0.text, "");
+    }
+
+    #[test]
+    fn units_below_min_have_no_ngrams_and_short_units_one() {
+        let rules = Rules { min_ngram_size: 2, max_ngram_size: 4, ..rules(RemoveType::OldBoth, 0.5) };
+        let mut filter = BloomFilter::new(1 << 16, 7).unwrap();
+        let results = run_with(&mut filter, &rules, &["lonely", "lonely", "two words", "two words", "\n\n"]);
+        assert_eq!(results[1].0.text, "lonely", "below min: never removed");
+        assert_eq!(results[1].1.ngrams, 0);
+        assert_eq!(results[3].0.text, "", "2 tokens ≥ min: one short n-gram, found again");
+        // Empty units are 0/0: never removed.
+        assert_eq!(results[4].0.text, "\n\n");
+        assert_eq!(results[4].1, Tally { ngrams: 0, contained: 0, units: 3, units_removed: 0 });
+    }
+
+    #[test]
+    fn paragraph_mode_never_drops_the_whole_text() {
+        let dup = words("d", 12);
+        let new = words("n", 3);
+        let out = run(&rules(RemoveType::Paragraph, 0.8), &[&dup, &format!("{dup}\n{new}")]);
+        assert_eq!(out[1], format!("\n{new}"));
+        // No before_dedupe attribute outside old-both.
+        let mut filter = BloomFilter::new(1 << 16, 7).unwrap();
+        assert!(run_with(&mut filter, &rules(RemoveType::Paragraph, 0.8), &[&dup])[0].0.attributes.is_empty());
+    }
+
+    #[test]
+    fn document_mode_counts_ngrams_across_newlines() {
+        // 3 tokens split 2 + 1 over two lines: no paragraph has a trigram, the document has one.
+        let out = run(&rules(RemoveType::Document, 0.8), &["p q\nr", "p q r"]);
+        assert_eq!(out, ["p q\nr", ""]);
+        let out = run(&rules(RemoveType::Paragraph, 0.8), &["p q\nr", "p q\nr"]);
+        assert_eq!(out, ["p q\nr", "p q\nr"]);
+    }
+
+    #[test]
+    fn both_mode_uses_at_least_the_threshold_and_inserts_nothing_from_a_removed_document() {
+        let base = words("r", 7); // 5 trigrams
+        let four_of_five = format!("{} x", words("r", 6));
+        let rules = rules(RemoveType::Both, 0.8);
+        let mut filter = BloomFilter::new(1 << 16, 7).unwrap();
+        let results = run_with(&mut filter, &rules, &[&base, &format!("{four_of_five}\nfresh new tokens here")]);
+        // 4 of 5 + 0 of 4 (overflow) = 4/9 < 0.8: the document stays; the first paragraph is 4/5 ≥ 0.8: cut.
+        assert_eq!(results[1].0.text, "\nfresh new tokens here");
+        // A removed first paragraph drops the n-grams that reach into it: "x fresh new" was not inserted.
+        let again = run_with(&mut filter, &rules, &["x\nfresh new tokens here"]);
+        assert_eq!(again[0].1.contained, 0);
+        // Exactly 0.8 at document level removes (≥), and inserts nothing.
+        let mut filter = BloomFilter::new(1 << 16, 7).unwrap();
+        let results = run_with(&mut filter, &rules, &[&base, &four_of_five, &four_of_five]);
+        assert_eq!(results[1].0.text, "");
+        assert_eq!(results[2].0.text, "", "r4 r5 x was never inserted, so 4/5 again");
+    }
+
+    #[test]
+    fn both_mode_trims_the_end_and_only_ever_cuts_the_first_paragraph() {
+        let a = words("a", 5);
+        let b = words("b", 5);
+        let rules = rules(RemoveType::Both, 0.8);
+        let out = run(&rules, &[&format!("{a}  \n"), &format!("{b}\n{a}\n{b} c")]);
+        assert_eq!(out[0], a, "trailing whitespace trimmed");
+        // The repeated `a` in paragraph 2 stays: DCLM's paragraph index never leaves paragraph 0.
+        assert_eq!(out[1], format!("{b}\n{a}\n{b} c"));
+        // Too short for any n-gram: returned untouched, trailing whitespace included.
+        assert_eq!(run(&rules, &["a b  "]), ["a b  "]);
+    }
+
+    #[test]
+    fn naive_both_finds_its_own_paragraphs_after_the_document_pass() {
+        let a = words("a", 5);
+        let b = words("b", 5);
+        let out = run(&rules(RemoveType::NaiveBoth, 0.8), &[&format!("{a}\n{b}")]);
+        assert_eq!(out, [""], "the document pass inserted every paragraph's n-grams");
+    }
+
+    #[test]
+    fn substring_mode_cuts_runs_of_at_least_seqlen_tokens() {
+        let base = words("s", 10);
+        let rules = rules(RemoveType::Substring, 0.8);
+        // 7 shared tokens (≥ 6) go; the leading whitespace before the first kept token goes too.
+        let out = run(&rules, &[&base, &format!("  x y {} z", words("s", 7))]);
+        assert_eq!(out[1], "x y z");
+        // 5 shared tokens (< 6) stay.
+        let out = run(&rules, &[&base, &format!("x y {} z  ", words("s", 5))]);
+        assert_eq!(out[1], format!("x y {} z", words("s", 5)));
+    }
+
+    #[test]
+    fn exact_mode_removes_repeated_texts_only() {
+        let out = run(&rules(RemoveType::Exact, 0.8), &["same text", "same text", "same  text"]);
+        assert_eq!(out, ["same text", "", "same  text"]);
+    }
+
+    #[test]
+    fn read_only_checks_without_inserting() {
+        let a = words("a", 5);
+        let mut filter = BloomFilter::new(1 << 16, 7).unwrap();
+        run_with(&mut filter, &rules(RemoveType::OldBoth, 0.8), &[&a]);
+        let read_only = Rules { read_only: true, ..rules(RemoveType::OldBoth, 0.8) };
+        let b = words("b", 5);
+        let results = run_with(&mut filter, &read_only, &[&format!("{a}\n{b}"), &b]);
+        assert_eq!(results[0].0.text, format!("\n{b}"));
+        assert_eq!(results[1].0.text, b, "b was never inserted");
+        assert_eq!(filter.bits_set(), {
+            let mut fresh = BloomFilter::new(1 << 16, 7).unwrap();
+            run_with(&mut fresh, &rules(RemoveType::OldBoth, 0.8), &[&a]);
+            fresh.bits_set()
+        });
+    }
+
+    #[test]
+    fn annotate_keeps_the_text_and_marks_byte_spans() {
+        let a = words("a", 5);
+        let b = words("b", 5);
+        let rules = Rules { annotate: true, ..rules(RemoveType::OldBoth, 0.8) };
+        let mut filter = BloomFilter::new(1 << 16, 7).unwrap();
+        let text = format!("{a}\n{b}\n{a}");
+        let results = run_with(&mut filter, &rules, &[&text]);
+        let doc = &results[0].0;
+        assert_eq!(doc.text, text);
+        let start = a.len() + 1 + b.len();
+        assert_eq!(doc.attributes["bff_duplicate_spans"], serde_json::json!([[start, text.len()]]));
+        assert_eq!(doc.attributes["bff_contained_ngram_count"], 3);
+        assert!(!doc.attributes.contains_key("bff_contained_ngram_count_before_dedupe"));
     }
 }

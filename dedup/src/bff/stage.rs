@@ -78,7 +78,13 @@ impl BffStage {
     }
 
     /// Dedups one input file into the document file `key`.
-    fn dedup_file(&self, input: &TaskInput, key: &str, filter: &BloomFilter, context: &mut TaskContext) -> Result<()> {
+    fn dedup_file(
+        &self,
+        input: &TaskInput,
+        key: &str,
+        filter: &mut BloomFilter,
+        context: &mut TaskContext,
+    ) -> Result<()> {
         let mut sink = context.create_documents(key)?;
         let mut reader = context.open_documents(input)?;
         let rules = self.rules;
@@ -117,7 +123,7 @@ impl BffStage {
         &self,
         docs: Vec<Document>,
         hashed: &[Hashed],
-        filter: &BloomFilter,
+        filter: &mut BloomFilter,
         sink: &mut DocumentSink,
         stats: &mut ShardStats,
         totals: &mut Totals,
@@ -209,11 +215,11 @@ impl PhasedStage for BffStage {
     }
 
     fn run(&self, _phase: usize, task: &Task, context: &mut TaskContext) -> Result<()> {
-        let filter = self.open_filter()?;
+        let mut filter = self.open_filter()?;
         // The task's inputs are the stage's whole sorted input list, so their keys are the per-file keys.
         let keys = PlanContext { inputs: &task.inputs, earlier: &[] }.input_keys();
         for (input, key) in task.inputs.iter().zip(&keys) {
-            self.dedup_file(input, key, &filter, context)?;
+            self.dedup_file(input, key, &mut filter, context)?;
         }
         let stats = &mut context.stats;
         stats.count("bff:filter_bits", filter.size_in_bytes() * 8);
