@@ -32,8 +32,8 @@
 //! nothing. Other short texts give nothing: an answer alone is not the item (TriviaQA's alias "the only
 //! thing we have to fear is fear itself" is in every copy of Roosevelt's inaugural address). N-grams made
 //! only of numbers (`1 2 3 … 13` in HumanEval's tests, and in any calendar page) are not indexed either.
-//! An n-gram is its 64-bit xxh3 hash (of its words' xxh3 hashes), so the index costs about 20 bytes per
-//! distinct n-gram: 2.9 M n-grams, ~60 MB, for DCLM's whole `local_data` (60 files, 40 MB).
+//! An n-gram is its 64-bit xxh3 hash (of its words' xxh3 hashes), so the index costs about 25 bytes per
+//! distinct n-gram: 2.9 M n-grams, ~70 MB, for DCLM's whole `local_data` (60 files, 40 MB).
 //!
 //! **Templates.** Many task files repeat an instruction in every row ("Complete the rest of the sequence,
 //! making sure that the parentheses are closed properly", HumanEval's `check` boilerplate, the eight
@@ -122,7 +122,7 @@ pub struct DecontamConfig {
     /// Input document files or folders. Optional in a recipe stage that follows another.
     #[serde(skip_serializing)]
     pub input: Vec<String>,
-    /// Where to write. Default: `<recipe output>/<stage number>-decontam`.
+    /// Where to write. Default: `<recipe output>/<stage number>-dedup`.
     #[serde(skip_serializing)]
     pub output: Option<String>,
     /// llm-foundry JSONL task files, or folders searched recursively for `*.jsonl` (paths or URLs).

@@ -201,6 +201,9 @@ fn annotate_marks_exactly_the_documents_that_embed_an_eval_item() {
     assert_eq!(written["winogrande-sentence"].attributes["decontam_ngrams"], 3);
 
     // The per-task report: documents per task, and n-grams per task summed over them.
+    for (name, value) in report.stats.totals.counters.iter().filter(|(k, _)| k.starts_with("decontam")) {
+        println!("{name}: {value}");
+    }
     assert_eq!(counters(&report, "decontam_hit:"), expected_hits(&corpus));
     assert_eq!(report.stats.totals.counters["decontam_docs_hit"], 5);
     let ngram_hits = counters(&report, "decontam_ngram_hits:");
@@ -300,7 +303,10 @@ fn a_bad_task_file_stops_the_stage_naming_file_and_line() {
     let arc = std::fs::read_to_string(data_dir().join("tasks/arc_easy.jsonl")).unwrap();
     let mut lines: Vec<&str> = arc.lines().take(3).collect();
     let cases = [
-        ("{\"query\": \"Question: Why?\", \"choices\": [\"a\"", "bad_json.jsonl:4: invalid JSON at column"),
+        (
+            "{\"query\": \"Question: Why?\", \"choices\": [\"a\"",
+            "bad_json.jsonl:4: invalid JSON at column 43: EOF while parsing a list",
+        ),
         ("[\"a list\"]", "not_object.jsonl:4: a row must be a JSON object, not a list"),
         (
             r#"{"query": "Question: Why?", "choices": "a", "gold": 0}"#,
