@@ -1,5 +1,14 @@
-//! sluice-tokenize: documents to shuffled token shards.
+//! sluice-tokenize: documents to token shards, DCLM-style.
 //!
-//! This crate will tokenize documents with HF `tokenizers` (GPT-NeoX-20B by default) and write shuffled
-//! fixed-length contexts in the OpenLM/DCLM webdataset layout and a compact binary format, with manifests.
-//! Not built yet.
+//! The building blocks: the tokenizer ([`encoder`]), the configuration ([`config`]), seeded randomness
+//! ([`rng`]), tar members of gzipped JSON contexts ([`tar`], [`member`]) and dataset decomposition
+//! ([`dd`]). The stage comes next.
+
+pub mod bytesize;
+pub mod config;
+pub mod dd;
+pub mod encoder;
+pub mod error;
+pub mod member;
+pub mod rng;
+pub mod tar;
