@@ -275,7 +275,7 @@ pub fn write_shards(config: &TokenizeConfig, width: TokenWidth, task: &Task, con
 
     let window = (config.shuffle_memory.0 / record as u64).max(1);
     let mut perms: Vec<Option<Vec<u32>>> = vec![None; groups.len()];
-    let mut writer = ShardWriter::new(&stream, width);
+    let mut writer = ShardWriter::new(&stream, width, config.gzip_level);
     let mut buffer = Vec::new();
     let (mut passes, mut largest_window) = (0u64, 0u64);
     let mut a = start;
@@ -365,13 +365,14 @@ fn gather(
 struct ShardWriter<'s> {
     stream: &'s Stream,
     width: TokenWidth,
+    gzip_level: u32,
     current: Option<(u64, String, std::io::BufWriter<std::fs::File>)>,
     shards: u64,
 }
 
 impl<'s> ShardWriter<'s> {
-    fn new(stream: &'s Stream, width: TokenWidth) -> Self {
-        ShardWriter { stream, width, current: None, shards: 0 }
+    fn new(stream: &'s Stream, width: TokenWidth, gzip_level: u32) -> Self {
+        ShardWriter { stream, width, gzip_level, current: None, shards: 0 }
     }
 
     /// Writes `records` (consecutive, from global position `first`).
@@ -384,12 +385,12 @@ impl<'s> ShardWriter<'s> {
             let slice = &records[done * record..(done + batch) * record];
             let rendered: Vec<(u64, Vec<u8>)> = match self.stream.shard_format {
                 ShardFormat::Openlm => {
-                    let width = self.width;
+                    let (width, level) = (self.width, self.gzip_level);
                     slice
                         .par_chunks(record)
                         .enumerate()
                         .map_init(
-                            || (MemberEncoder::new(), Vec::new()),
+                            || (MemberEncoder::new(level), Vec::new()),
                             |(encoder, tokens), (i, rec)| {
                                 let pos = first + (done + i) as u64;
                                 tokens.clear();

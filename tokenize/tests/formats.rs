@@ -28,6 +28,12 @@ fn openlm_unshuffled_is_tokshufs_stream_in_input_order() {
     let shards = manifest(&out);
     assert!(shards[..shards.len() - 1].iter().all(|(_, n)| *n == 50), "every shard but the last is full");
     assert_eq!(shards[0].0, "shard_00000000");
+    // tokshuf-rs's gzip level: other gzip streams, the same contexts.
+    let level6 = work.path().join("level6");
+    run_threads(&TokenizeConfig { gzip_level: 6, ..config }, &work.path().join("in"), &level6, 2);
+    assert_eq!(read_openlm(&level6), contexts);
+    let shard = |dir: &Path| std::fs::read(dir.join("shard_00000000.tar")).unwrap();
+    assert_ne!(shard(&level6), shard(&out));
 }
 
 #[test]
