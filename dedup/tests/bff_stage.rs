@@ -64,7 +64,7 @@ fn corpus(dir: &Path, files: usize, docs: usize) -> PathBuf {
                     paragraphs.push(p);
                 }
             }
-            let text = if words.next() % 10 == 0 && !texts.is_empty() {
+            let text = if words.next().is_multiple_of(10) && !texts.is_empty() {
                 texts[(words.next() as usize) % texts.len()].clone()
             } else {
                 paragraphs.join("\n")

@@ -195,7 +195,7 @@ mod tests {
                 .map(|_| {
                     let r = splitmix(&mut state);
                     // Half the bytes from the tricky alphabet, half from all of ASCII.
-                    if r % 2 == 0 {
+                    if r.is_multiple_of(2) {
                         alphabet[(r >> 8) as usize % alphabet.len()]
                     } else {
                         (r >> 8) as u8 & 0x7f
