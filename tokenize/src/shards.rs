@@ -9,8 +9,8 @@
 //! shard numbers follow from the counts alone — known from the first phase's artifact sizes when this
 //! phase is planned, whatever the threads or workers.
 //!
-//! One task per group writes the shards that *start* in it; the last of them takes its tail from the
-//! next group(s), whose permutation it recomputes (seed and count are all it needs) and whose pieces it
+//! One task per group writes the shards that *start* in it (possibly none); the last of them takes its
+//! tail from the next group(s), whose permutation it recomputes (seed and count are all it needs) and whose pieces it
 //! reads for the few records it takes. A task's output depends on where its group starts and where its
 //! shards end, so both are part of its inputs' identity (a first input `@layout` that is never read):
 //! a change in another group that moves them redoes it.
@@ -182,10 +182,10 @@ pub fn plan(
         for (g, group) in groups.iter().enumerate() {
             let first = group.offset.div_ceil(w);
             let after = (group.offset + group.count).div_ceil(w);
-            if first >= after {
-                continue; // no shard starts in this group
-            }
-            let end = (after * w).min(total);
+            // A group in which no shard starts (its records all go to the previous group's last shard)
+            // still gets a task that writes nothing: the set of task keys stays the cells that hold data,
+            // so a rerun whose counts moved does not prune another task's shard as an orphan.
+            let end = if first < after { (after * w).min(total) } else { group.offset };
             let layout = TaskInput {
                 location: anchor.clone(),
                 relative: LAYOUT.into(),
@@ -261,6 +261,9 @@ pub fn write_shards(config: &TokenizeConfig, width: TokenWidth, task: &Task, con
             }
             _ => groups.push((id, vec![piece], count)),
         }
+    }
+    if end == offset {
+        return Ok(()); // no shard starts in this group
     }
     let w = stream.shard_size;
     let start = offset.div_ceil(w) * w - offset;
@@ -551,7 +554,74 @@ pub fn write_json(context: &mut TaskContext, name: &str, value: &serde_json::Val
 
 #[cfg(test)]
 mod tests {
+    use sluice_core::store::Location;
+
     use super::*;
+
+    fn input(relative: &str, size: u64, position: usize) -> TaskInput {
+        TaskInput {
+            location: Location::parse(&format!("/tmp/{relative}")).unwrap(),
+            relative: relative.into(),
+            size,
+            identity: format!("id:{relative}"),
+            position,
+            within_output: None,
+        }
+    }
+
+    /// Cells of 7, 2 and 9 records (two files) with 5 records per shard: shards start at positions 0, 5
+    /// (cell 0), none in cell 1 (7..9), 10 and 15 (cell 2); cell 0's second shard takes its tail from
+    /// cells 1 and 2, cell 2's last shard is partial.
+    #[test]
+    fn shards_start_in_the_cell_that_writes_them() {
+        let config = TokenizeConfig { seqlen: 4, wds_chunk_size: 5, cells: 3, ..Default::default() };
+        let record = record_bytes(4, TokenWidth::U16) as u64;
+        let inputs = [input("a.jsonl", 1, 0), input("b.jsonl", 1, 1)];
+        let artifacts = vec![
+            input("a/cell-00000.bin", 3 * record, 0),
+            input("a/cell-00002.bin", 4 * record, 0),
+            input("b/cell-00000.bin", 4 * record, 0),
+            input("b/cell-00001.bin", 2 * record, 0),
+            input("b/cell-00002.bin", 5 * record, 0),
+        ];
+        let earlier = [artifacts];
+        let context = PlanContext { inputs: &inputs, earlier: &earlier };
+        let tasks = plan(&config, TokenWidth::U16, &context, "manifest").unwrap();
+        let summary: Vec<(String, String, Vec<String>)> = tasks
+            .iter()
+            .map(|t| {
+                (
+                    t.key.clone(),
+                    t.inputs[0].identity.clone(),
+                    t.inputs[1..].iter().map(|i| i.relative.clone()).collect(),
+                )
+            })
+            .collect();
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "cell-00000".into(),
+                    "layout:offset=0:end=10".into(),
+                    names(&[
+                        "a/cell-00000.bin",
+                        "b/cell-00000.bin",
+                        "b/cell-00001.bin",
+                        "a/cell-00002.bin",
+                        "b/cell-00002.bin"
+                    ])
+                ),
+                ("cell-00001".into(), "layout:offset=7:end=7".into(), names(&["b/cell-00001.bin"])),
+                (
+                    "cell-00002".into(),
+                    "layout:offset=9:end=18".into(),
+                    names(&["a/cell-00002.bin", "b/cell-00002.bin"])
+                ),
+                ("manifest".into(), "layout:streams==18".into(), vec![]),
+            ]
+        );
+    }
 
     #[test]
     fn artifacts_parse_into_file_bucket_and_cell() {
