@@ -13,7 +13,6 @@
 //!    gold texts, and how often sluice's `resiliparse` mode matches resiliparse's output.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sluice_ingest::charset::decode_html;

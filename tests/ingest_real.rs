@@ -5,8 +5,11 @@ mod common;
 
 use common::*;
 
+/// Records by type, as warcio counts them.
+type RecordCounts = &'static [(&'static str, u64)];
+
 /// (input file, records by type as warcio counts them, documents written).
-const EXPECTED: &[(&str, &[(&str, u64)], u64)] = &[
+const EXPECTED: &[(&str, RecordCounts, u64)] = &[
     (
         "resiliparse/CC-MAIN-2020-34-excerpt.warc.gz",
         &[("warcinfo", 1), ("request", 17), ("response", 16), ("metadata", 16)],
