@@ -140,8 +140,9 @@ fn bad_documents_are_counted_never_a_panic() {
     let work = tempfile::tempdir().unwrap();
     let input = work.path().join("input");
     std::fs::create_dir_all(&input).unwrap();
-    let lines_10mb: String = (0..200_000).map(|i| format!("line {i} of many words\n")).collect();
-    let giant_line: String = (0..1_000_000).map(|i| format!("t{} ", i % 777)).collect();
+    let lines_10mb: String = (0..400_000).map(|i| format!("line {i} of many words\n")).collect();
+    let giant_line: String = (0..2_200_000).map(|i| format!("t{} ", i % 777)).collect();
+    assert!(lines_10mb.len() > 10_000_000 && giant_line.len() > 10_000_000);
     let texts: Vec<String> = vec![
         String::new(),
         " \n\t\n  \u{a0}\u{3000}".into(),

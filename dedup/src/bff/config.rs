@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::BffError;
+use super::filter::MAX_HASHERS;
 
 /// What BFF removes (DCLM's `--remove-type`). Comparisons are DCLM's, `>` or `≥` as noted: a `0/0` ratio
 /// (a unit without n-grams) never removes anything.
@@ -136,6 +137,9 @@ impl BffConfig {
                 "min_ngram_size and max_ngram_size must be at least 1 (got {} and {})",
                 self.min_ngram_size, self.max_ngram_size
             ));
+        }
+        if self.num_hashers > MAX_HASHERS {
+            return bad(format!("num_hashers must be at most {MAX_HASHERS}, not {}", self.num_hashers));
         }
         if !self.threshold.is_finite() {
             return bad(format!("threshold must be a finite number, not {}", self.threshold));

@@ -45,7 +45,7 @@ const SEED_ORIGIN: u64 = 0x0B1F_F5EE_D5A1_7CE5;
 const ROUND_BITS: usize = 2048;
 /// More hashers than any sane filter has (DCLM's optimum for fp 1e-300 is about 1000): a larger count in
 /// a file header means the file is damaged. A round holds at least one key's bits.
-const MAX_HASHERS: u32 = ROUND_BITS as u32;
+pub(crate) const MAX_HASHERS: usize = ROUND_BITS;
 /// The most words a filter can have: its bit count must fit in a u64 and its bytes in the address space.
 const MAX_WORDS: u64 = if (usize::MAX as u64) / 8 < u64::MAX / 64 { (usize::MAX as u64) / 8 } else { u64::MAX / 64 };
 
@@ -90,7 +90,7 @@ impl BloomFilter {
     /// An empty filter of `size_in_bytes` (rounded up to whole u64 words, at least one) with `num_hashers`
     /// hashers (at least one) seeded from sluice's fixed sequence.
     pub fn new(size_in_bytes: u64, num_hashers: usize) -> Result<Self, BffError> {
-        if num_hashers > MAX_HASHERS as usize {
+        if num_hashers > MAX_HASHERS {
             return Err(BffError::Config(format!("{num_hashers} hashers; at most {MAX_HASHERS} are supported")));
         }
         let words = size_in_bytes.div_ceil(8).max(1);
@@ -273,7 +273,7 @@ impl BloomFilter {
             return Err(bad(format!("format version {version}; this sluice reads version {FILE_VERSION}")));
         }
         let hashers = read_u32(input).map_err(io)?;
-        if hashers == 0 || hashers > MAX_HASHERS {
+        if hashers == 0 || hashers as usize > MAX_HASHERS {
             return Err(bad(format!("{hashers} hashers (damaged header?)")));
         }
         let mut seeds = Vec::with_capacity(hashers as usize);
