@@ -24,8 +24,8 @@ use serde_json::Value;
 use crate::attributes::{AttributeColumns, AttributeType};
 use crate::document::{Document, JsonMap};
 use crate::schema::{
-    append_json, batch_attributes, batch_to_documents, document_schema, json_text, optional_fields, schema_with,
-    OPTIONAL_COLUMNS,
+    append_json, batch_attributes, batch_to_documents, document_schema, documents_to_batch_with, json_text,
+    optional_fields, schema_with, OPTIONAL_COLUMNS,
 };
 
 /// Column positions in the document schema: `id`, `text`, the optional strings, then the JSON objects.
@@ -55,6 +55,15 @@ impl DocumentBatch {
         } else {
             Err(batch)
         }
+    }
+
+    /// Documents as a batch for a file: their columns as [`crate::schema::documents_to_batch`] builds
+    /// them, their attributes as maps, so that written to a file they give the bytes writing them gives.
+    /// (Not canonical: [`DocumentBatch::documents`] would read their JSON back.)
+    pub(crate) fn from_documents(mut docs: Vec<Document>) -> Result<DocumentBatch, ArrowError> {
+        let attributes: Vec<JsonMap> = docs.iter_mut().map(|d| std::mem::take(&mut d.attributes)).collect();
+        let batch = documents_to_batch_with(&docs, &AttributeColumns::default())?;
+        Ok(DocumentBatch { batch, attributes: Some(attributes) })
     }
 
     /// The number of documents.
@@ -274,47 +283,77 @@ fn kept_json<'a>(
 
 /// Whether a batch is canonical (see the module docs).
 fn is_canonical(batch: &RecordBatch) -> bool {
+    canonical_rows(batch).iter().all(|c| *c)
+}
+
+/// A batch in runs of consecutive rows: the canonical ones as document batches, the others as they are
+/// (to be read as documents). A row whose JSON would not read back as it is written (say a float that
+/// serde_json reads one bit off) sends only its own run the slow way.
+pub(crate) fn canonical_runs(batch: RecordBatch) -> Vec<Result<DocumentBatch, RecordBatch>> {
+    let rows = canonical_rows(&batch);
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        let canonical = rows[start];
+        let end = rows[start..].iter().position(|c| *c != canonical).map_or(rows.len(), |n| start + n);
+        let run = if start == 0 && end == rows.len() { batch.clone() } else { batch.slice(start, end - start) };
+        runs.push(if canonical { Ok(DocumentBatch { batch: run, attributes: None }) } else { Err(run) });
+        start = end;
+    }
+    runs
+}
+
+/// Which rows of a batch are canonical (see the module docs); none when its schema is not sluice's.
+fn canonical_rows(batch: &RecordBatch) -> Vec<bool> {
     let schema = batch.schema();
     let fields = schema.fields();
     let document = document_schema();
     if fields.len() < DOCUMENT_COLUMNS || fields.iter().zip(document.fields()).any(|(a, b)| a != b) {
-        return false;
+        return vec![false; batch.num_rows()];
     }
     let Some(columns) = AttributeColumns::from_fields(fields[DOCUMENT_COLUMNS..].iter().map(|f| f.as_ref())) else {
-        return false;
+        return vec![false; batch.num_rows()];
     };
-    if batch.column(ID).null_count() > 0 || batch.column(TEXT).null_count() > 0 {
-        return false;
+    let mut rows = vec![true; batch.num_rows()];
+    for column in [ID, TEXT] {
+        let array = batch.column(column);
+        if array.null_count() > 0 {
+            reject(&mut rows, |row| array.is_null(row));
+        }
     }
     let typed = &batch.columns()[DOCUMENT_COLUMNS..];
     // A NaN or infinite float reads back as no value.
-    let finite = |array: &ArrayRef| {
-        array.as_primitive_opt::<Float64Type>().is_none_or(|a| a.iter().flatten().all(f64::is_finite))
-    };
-    if !typed.iter().all(finite) {
-        return false;
+    for array in typed {
+        if let Some(floats) = array.as_primitive_opt::<Float64Type>() {
+            reject(&mut rows, |row| floats.is_valid(row) && !floats.value(row).is_finite());
+        }
     }
     let mut scratch = Vec::new();
     for column in [METADATA, EXTRA] {
         let cells = batch.column(column).as_string::<i32>();
-        if !cells.iter().flatten().all(|cell| canonical_object(cell, &mut scratch).is_some()) {
-            return false;
-        }
+        reject(&mut rows, |row| cells.is_valid(row) && canonical_object(cells.value(row), &mut scratch).is_none());
     }
     let cells = batch.column(ATTRIBUTES).as_string::<i32>();
-    for (row, cell) in cells.iter().enumerate() {
-        let Some(cell) = cell else { continue };
-        let Some(object) = canonical_object(cell, &mut scratch) else { return false };
+    reject(&mut rows, |row| {
+        if cells.is_null(row) {
+            return false;
+        }
+        let Some(object) = canonical_object(cells.value(row), &mut scratch) else { return true };
         // An attribute here that fits its typed column, or shadows a value there, would move on writing.
-        for ((name, kind), array) in columns.iter().zip(typed) {
-            if let Some(value) = object.get(name) {
-                if array.is_valid(row) || AttributeType::of(value) == Some(kind) {
-                    return false;
-                }
-            }
+        columns.iter().zip(typed).any(|((name, kind), array)| {
+            object.get(name).is_some_and(|value| array.is_valid(row) || AttributeType::of(value) == Some(kind))
+        })
+    });
+    rows
+}
+
+/// Marks the rows still canonical for which `bad` says otherwise (and asks only about those).
+fn reject(rows: &mut [bool], mut bad: impl FnMut(usize) -> bool) {
+    for (row, ok) in rows.iter_mut().enumerate() {
+        if *ok && bad(row) {
+            *ok = false;
         }
     }
-    true
 }
 
 /// The object in a JSON cell, if the cell is exactly what sluice writes for it (a non-empty object as

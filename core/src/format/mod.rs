@@ -137,8 +137,10 @@ impl Records {
 pub trait DocumentReader: Send {
     /// The next batch, or `None` at the end of the file.
     fn next_batch(&mut self) -> Result<Option<Vec<Document>>>;
-    /// The next batch as a [`DocumentBatch`] where the file has sluice's schema (Parquet that sluice
-    /// wrote), else as documents; the same documents, skips and repairs as [`DocumentReader::next_batch`].
+    /// The next documents: rows in sluice's own schema and form (Parquet that sluice wrote) as a
+    /// [`DocumentBatch`], other rows as documents; one batch of the file may come as several runs, in
+    /// order. The same documents, skips and repairs as [`DocumentReader::next_batch`]. Do not mix the two
+    /// on one reader.
     fn next_records(&mut self) -> Result<Option<Records>> {
         Ok(self.next_batch()?.map(Records::Documents))
     }

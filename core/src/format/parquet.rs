@@ -1,6 +1,6 @@
 //! Parquet document files (zstd-compressed, the sluice document schema).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 
 use arrow_array::{Array, BooleanArray, RecordBatch, RecordBatchReader};
@@ -10,6 +10,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
+use super::batch::canonical_runs;
 use super::{DocumentBatch, DocumentReader, DocumentWriter, Records, READ_BATCH_ROWS};
 use crate::attributes::AttributeColumns;
 use crate::document::Document;
@@ -30,6 +31,8 @@ pub struct ParquetReader {
     _local_copy: Option<tempfile::NamedTempFile>,
     skipped: BTreeMap<String, u64>,
     repaired: BTreeMap<String, u64>,
+    /// Runs of one batch not handed out yet by [`DocumentReader::next_records`].
+    queued: VecDeque<Records>,
 }
 
 impl ParquetReader {
@@ -65,6 +68,7 @@ impl ParquetReader {
             _local_copy: local_copy,
             skipped: BTreeMap::new(),
             repaired: BTreeMap::new(),
+            queued: VecDeque::new(),
         })
     }
 
@@ -99,6 +103,9 @@ impl ParquetReader {
 
 impl DocumentReader for ParquetReader {
     fn next_batch(&mut self) -> Result<Option<Vec<Document>>> {
+        if let Some(records) = self.queued.pop_front() {
+            return records.into_documents().map(Some);
+        }
         // A batch whose rows all had a null text decodes to no document: read on.
         loop {
             let Some(batch) = self.next_record_batch()? else { return Ok(None) };
@@ -111,17 +118,20 @@ impl DocumentReader for ParquetReader {
 
     fn next_records(&mut self) -> Result<Option<Records>> {
         loop {
+            if let Some(records) = self.queued.pop_front() {
+                return Ok(Some(records));
+            }
             let Some(batch) = self.next_record_batch()? else { return Ok(None) };
             let batch = self.without_null_texts(batch)?;
-            if batch.num_rows() == 0 {
-                continue;
-            }
-            match DocumentBatch::from_canonical(batch) {
-                Ok(batch) => return Ok(Some(Records::Batch(batch))),
-                Err(batch) => {
-                    let docs = self.decode(&batch)?;
-                    if !docs.is_empty() {
-                        return Ok(Some(Records::Documents(docs)));
+            // Canonical runs of rows go as batches, the rows between them as documents, in order.
+            for run in canonical_runs(batch) {
+                match run {
+                    Ok(batch) => self.queued.push_back(Records::Batch(batch)),
+                    Err(batch) => {
+                        let docs = self.decode(&batch)?;
+                        if !docs.is_empty() {
+                            self.queued.push_back(Records::Documents(docs));
+                        }
                     }
                 }
             }
