@@ -21,6 +21,7 @@ use arrow_select::concat::concat_batches;
 use arrow_select::filter::{filter, filter_record_batch};
 use serde_json::Value;
 
+use super::canonical_json::{surely_canonical_object, Kind};
 use crate::attributes::{AttributeColumns, AttributeType};
 use crate::document::{Document, JsonMap};
 use crate::schema::{
@@ -331,20 +332,40 @@ fn canonical_rows(batch: &RecordBatch) -> Vec<bool> {
     let mut scratch = Vec::new();
     for column in [METADATA, EXTRA] {
         let cells = batch.column(column).as_string::<i32>();
-        reject(&mut rows, |row| cells.is_valid(row) && canonical_object(cells.value(row), &mut scratch).is_none());
+        reject(&mut rows, |row| {
+            let Some(cell) = cells.is_valid(row).then(|| cells.value(row)) else { return false };
+            !surely_canonical_object(cell, |_, _| {}) && canonical_object(cell, &mut scratch).is_none()
+        });
     }
+    // An attribute in the JSON column that fits its typed column, or shadows a value there, would move on
+    // writing.
+    let names: Vec<(&str, AttributeType)> = columns.iter().collect();
     let cells = batch.column(ATTRIBUTES).as_string::<i32>();
     reject(&mut rows, |row| {
-        if cells.is_null(row) {
-            return false;
+        let Some(cell) = cells.is_valid(row).then(|| cells.value(row)) else { return false };
+        let mut moves = false;
+        let fast = surely_canonical_object(cell, |key, kind| {
+            if let Some(i) = names.iter().position(|(name, _)| *name == key) {
+                moves |= typed[i].is_valid(row) || fits(kind, names[i].1);
+            }
+        });
+        if fast {
+            return moves;
         }
-        let Some(object) = canonical_object(cells.value(row), &mut scratch) else { return true };
-        // An attribute here that fits its typed column, or shadows a value there, would move on writing.
-        columns.iter().zip(typed).any(|((name, kind), array)| {
-            object.get(name).is_some_and(|value| array.is_valid(row) || AttributeType::of(value) == Some(kind))
+        let Some(object) = canonical_object(cell, &mut scratch) else { return true };
+        names.iter().zip(typed).any(|((name, kind), array)| {
+            object.get(*name).is_some_and(|value| array.is_valid(row) || AttributeType::of(value) == Some(*kind))
         })
     });
     rows
+}
+
+/// Whether a value of this kind goes to a typed column of this type.
+fn fits(kind: Kind, column: AttributeType) -> bool {
+    matches!(
+        (kind, column),
+        (Kind::Bool, AttributeType::Bool) | (Kind::Int, AttributeType::Int) | (Kind::Text, AttributeType::Text)
+    )
 }
 
 /// Marks the rows still canonical for which `bad` says otherwise (and asks only about those).

@@ -10,6 +10,7 @@
 //! unchanged text into documents and back; the bytes written are the same either way.
 
 mod batch;
+mod canonical_json;
 mod jsonl;
 mod parquet;
 
