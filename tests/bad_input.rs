@@ -193,8 +193,8 @@ fn compressed_payloads_are_decoded_or_dropped_never_read_as_text() {
     data.extend(gzip(&response_record(2, &format!("{html}Content-Encoding: deflate\r\n"), &zlib.finish().unwrap())));
     data.extend(gzip(&response_record(3, &format!("{html}Content-Encoding: gzip\r\n"), &page)));
     data.extend(gzip(&response_record(4, html, &gzipped)));
-    // Dropped: over the 8 MiB HTML limit once decompressed, cut short, corrupt (a wrong CRC), and brotli
-    // (which sluice does not decode) over bytes that are not text.
+    // Dropped: over the 8 MiB HTML limit once decompressed, cut short, corrupt (a wrong CRC), and Unix
+    // `compress` (LZW, which sluice does not decode) over bytes that are not text.
     let mut huge = page.clone();
     huge.resize(9 << 20, b' ');
     data.extend(gzip(&response_record(5, &format!("{html}Content-Encoding: gzip\r\n"), &gzip(&huge))));
@@ -204,7 +204,7 @@ fn compressed_payloads_are_decoded_or_dropped_never_read_as_text() {
     let crc = corrupt.len() - 8;
     corrupt[crc] ^= 0xff;
     data.extend(gzip(&response_record(7, &format!("{html}Content-Encoding: gzip\r\n"), &corrupt)));
-    data.extend(gzip(&response_record(8, &format!("{html}Content-Encoding: br\r\n"), &gzipped[10..])));
+    data.extend(gzip(&response_record(8, &format!("{html}Content-Encoding: compress\r\n"), &gzipped[10..])));
 
     let (manifest, docs) = ingest_documents(dir.path(), "encoded.warc.gz", &data);
     assert_eq!(manifest["stats"]["docs_in"], 8, "{manifest}");
@@ -320,7 +320,7 @@ fn tar(name: &str, content: &[u8]) -> Vec<u8> {
     header[124..136].copy_from_slice(format!("{:011o}\0", content.len()).as_bytes());
     header[136..148].copy_from_slice(b"14712345670\0");
     header[156] = b'0';
-    header[257..265].copy_from_slice(b"ustar\000");
+    header[257..265].copy_from_slice(b"ustar\x0000");
     header[148..156].copy_from_slice(b"        ");
     let checksum: u32 = header.iter().map(|b| u32::from(*b)).sum();
     header[148..156].copy_from_slice(format!("{checksum:06o}\0 ").as_bytes());
