@@ -52,6 +52,9 @@ pub enum Command {
     /// Deduplicate documents: exact (text, URL, lines), BFF (DCLM's), MinHash-LSH.
     #[command(subcommand)]
     Dedup(crate::dedup::DedupCommand),
+    /// Tokenize documents into shuffled training shards: openlm (DCLM's WebDataset tars), bin (flat
+    /// token arrays), or decomposed (power-of-two length buckets).
+    Tokenize(crate::tokenize::TokenizeArgs),
     /// Show what `sluice run RECIPE` would do, without doing it: each stage's inputs, tasks per worker,
     /// what is committed, what is stale and why.
     Plan(crate::plan::PlanArgs),
@@ -198,8 +201,21 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Quality(command) => crate::quality::run(&command),
         Command::Plan(args) => crate::plan::plan(&args),
         Command::Dedup(command) => crate::dedup::run(&command, quiet),
+        Command::Tokenize(args) => crate::tokenize::run(&args, quiet),
         Command::Stats(args) => crate::stats::stats(&args),
         Command::Steps(args) => crate::steps::steps(&args),
         Command::Sql(args) => crate::sql::sql(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks a command's definition (duplicate flag names, conflicting ids) only when it parses in a
+    /// debug build; this checks every subcommand at once, including ones no other test calls.
+    #[test]
+    fn every_command_definition_is_valid() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -42,7 +42,7 @@ pub struct SetArgs {
 
 impl SetArgs {
     /// The `--set` options, and `explicit` (the flags given), as one JSON object of the method's config.
-    fn config<T: serde::de::DeserializeOwned>(&self, explicit: serde_json::Value) -> Result<T> {
+    pub(crate) fn config<T: serde::de::DeserializeOwned>(&self, explicit: serde_json::Value) -> Result<T> {
         let mut object = match explicit {
             serde_json::Value::Object(map) => map,
             _ => serde_json::Map::new(),
@@ -102,9 +102,10 @@ pub struct MinhashArgs {
     /// Keep every document and add `minhash_cluster_id` / `minhash_cluster_size`.
     #[arg(long)]
     pub annotate: bool,
-    /// Check candidate pairs by exact Jaccard before clustering.
+    /// Check candidate pairs by exact Jaccard before clustering (the recipe option `verify`; `--verify`
+    /// is the run option that re-checksums committed outputs).
     #[arg(long)]
-    pub verify: bool,
+    pub verify_pairs: bool,
     #[command(flatten)]
     pub set: SetArgs,
 }
@@ -222,7 +223,7 @@ pub fn run(command: &DedupCommand, quiet: bool) -> Result<()> {
             run_dedup(&BffStage::new(config)?, &args.io, quiet)
         }
         DedupCommand::Minhash(args) => {
-            let mut flags = json!({ "annotate": args.annotate, "verify": args.verify });
+            let mut flags = json!({ "annotate": args.annotate, "verify": args.verify_pairs });
             for (key, value) in [
                 ("ngram", args.ngram.map(|v| json!(v))),
                 ("threshold", args.threshold.map(|v| json!(v))),
