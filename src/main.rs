@@ -15,6 +15,7 @@ mod sql;
 mod stats;
 mod steps;
 mod summary;
+mod tokenize;
 
 use clap::Parser;
 

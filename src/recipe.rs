@@ -24,6 +24,7 @@ use sluice_dedup::DedupConfig;
 use sluice_filters::{FilterConfig, FilterStage};
 use sluice_ingest::{IngestConfig, IngestStage};
 use sluice_mixer::mix::{MixConfig, MixStage};
+use sluice_tokenize::{TokenizeConfig, TokenizeStage};
 
 use crate::cli::RunArgs;
 use crate::progress::BarProgress;
@@ -61,6 +62,9 @@ pub enum StageSpec {
     Dedup(DedupConfig),
     /// Several sources → one mix, sampled by weight or target size (`sluice-mixer`).
     Mix(MixConfig),
+    /// Documents → token shards: openlm, bin or decomposed (`sluice-tokenize`). Its output holds no
+    /// documents, so no stage reads it.
+    Tokenize(TokenizeConfig),
 }
 
 /// A stage with its resolved input and output (built only when it runs: a stage may need what an earlier
@@ -91,6 +95,7 @@ impl StageSpec {
             StageSpec::Filter(_) => "filter",
             StageSpec::Dedup(_) => "dedup",
             StageSpec::Mix(_) => "mix",
+            StageSpec::Tokenize(_) => "tokenize",
         }
     }
 
@@ -101,6 +106,7 @@ impl StageSpec {
             StageSpec::Dedup(c) => c.io(),
             // The sources hold the inputs (see `mix_inputs`).
             StageSpec::Mix(c) => (&[], c.output.as_deref()),
+            StageSpec::Tokenize(c) => (&c.input, c.output.as_deref()),
         }
     }
 
@@ -113,6 +119,7 @@ impl StageSpec {
             }
             StageSpec::Dedup(c) => c.build()?,
             StageSpec::Mix(c) => Box::new(MixStage::new(c.clone())?),
+            StageSpec::Tokenize(c) => Box::new(TokenizeStage::new(c.clone())?),
         })
     }
 }
@@ -120,11 +127,14 @@ impl StageSpec {
 /// Loads a recipe and checks what serde cannot: the stage list and the first stage's input.
 pub fn load_recipe(path: &Path) -> Result<Recipe> {
     let recipe: Recipe = load_yaml(path)?;
+    // A recipe error (exit code 2): `message` follows the file name.
+    let error =
+        |message: String| sluice_core::Error::Recipe { file: path.to_path_buf(), message: format!(": {message}") };
     if recipe.stages.is_empty() {
-        bail!("{}: the recipe has no stages", path.display());
+        return Err(error("the recipe has no stages".into()).into());
     }
     if recipe.stages[0].io().0.is_empty() && !matches!(recipe.stages[0], StageSpec::Mix(_)) {
-        bail!("{}: stage 1 ({}) needs an `input`", path.display(), recipe.stages[0].name());
+        return Err(error(format!("stage 1 ({}) needs an `input`", recipe.stages[0].name())).into());
     }
     let planned = plan_recipe(&recipe, &recipe.output);
     for (i, stage) in recipe.stages.iter().enumerate() {
@@ -132,15 +142,24 @@ pub fn load_recipe(path: &Path) -> Result<Recipe> {
             StageSpec::Mix(c) => c.sources.iter().flat_map(|s| &s.input).collect(),
             _ => stage.io().0.iter().collect(),
         };
+        if i > 0 && named.is_empty() && matches!(recipe.stages[i - 1], StageSpec::Tokenize(_)) {
+            return Err(error(format!(
+                "stage {} ({}) would read stage {i}'s token shards, which are not documents: give it an `input` \
+                 (e.g. `@N` for an earlier document stage)",
+                i + 1,
+                stage.name()
+            ))
+            .into());
+        }
         for input in named.into_iter().filter(|i| i.starts_with('@')) {
             if resolve_reference(input, &planned[..i]).is_none() {
-                bail!(
-                    "{}: stage {} ({}) reads `{input}`, which names no single earlier stage (use @N for stage N, \
-                     or @name for a stage name used once)",
-                    path.display(),
+                return Err(error(format!(
+                    "stage {} ({}) reads `{input}`, which names no single earlier stage (use @N for stage N, or \
+                     @name for a stage name used once)",
                     i + 1,
                     stage.name()
-                );
+                ))
+                .into());
             }
         }
     }
@@ -284,6 +303,9 @@ pub fn run_recipe_file(args: &RunArgs, quiet: bool) -> Result<()> {
             run_phased(stage.as_ref(), &planned.input, &planned.output, &args.job.options(recipe.format), &progress)
                 .with_context(context)?;
         crate::summary::print_stage_report(&report, args.job.json);
+        if matches!(planned.spec, StageSpec::Tokenize(_)) {
+            crate::tokenize::finish(&planned.output, Some(&recipe.name), args.job.json)?;
+        }
     }
     Ok(())
 }
