@@ -14,7 +14,7 @@ PYTHON ?= python3
 BENCH_DIR := $(TARGET_DIR)/bench-extract
 BENCH_VENV := .venv-bench
 
-.PHONY: all build demo demo-clean test bench bench-extract bench-filters check-toolchain clean
+.PHONY: all build demo demo-clean test bench bench-extract bench-filters bench-dedup check-toolchain clean
 
 all: build
 
@@ -26,7 +26,8 @@ build: check-toolchain
 	$(CARGO) build --bin sluice
 
 ## demo: the whole pipeline on the bundled real WARCs: train a small quality classifier, then ingest →
-## DCLM-Baseline's filters → quality scores → BFF dedup (re-running resumes: `make demo-clean` to redo)
+## DCLM-Baseline's filters → quality scores → BFF dedup → shuffled OpenLM token shards (re-running resumes:
+## `make demo-clean` to redo)
 demo: build
 	$(SLUICE) ingest demo/warc --extractor page --output $(DEMO_OUT)/page-text --quiet
 	$(SLUICE) quality train --positive demo/quality/articles.jsonl --negative $(DEMO_OUT)/page-text --out $(DEMO_OUT)/quality.bin --dim 32 --bucket 100000
@@ -40,7 +41,7 @@ demo: build
 	@echo
 	@echo "Kept documents by quality score (SQL over the output):"
 	$(SLUICE) sql "SELECT round(attr_demo_quality_prob, 1) AS quality, count(*) AS docs, sum(attr_previous_word_count) AS words FROM docs GROUP BY 1 ORDER BY 1" --docs $(DEMO_OUT)/3-dedup
-	@echo "Outputs: $(DEMO_OUT)/1-ingest (all documents), $(DEMO_OUT)/2-filter (kept), $(DEMO_OUT)/3-dedup (deduplicated), each with _manifests/ and _stats.json"
+	@echo "Outputs: $(DEMO_OUT)/1-ingest (all documents), $(DEMO_OUT)/2-filter (kept), $(DEMO_OUT)/3-dedup (deduplicated), each with _manifests/ and _stats.json; $(DEMO_OUT)/4-tokenize (OpenLM token shards, manifest.jsonl, dataset.json)"
 	@echo "Look inside: $(SLUICE) inspect $(DEMO_OUT)/3-dedup --json -n 1"
 	@echo "What a rerun would do: $(SLUICE) plan recipes/demo.yaml"
 
@@ -53,7 +54,7 @@ test: check-toolchain
 	tests/with-s3.sh $(CARGO) test --workspace
 
 ## bench: every benchmark (release build; peers installed from PyPI into .venv-bench)
-bench: bench-extract bench-filters
+bench: bench-extract bench-filters bench-dedup
 
 ## bench-extract: sluice's extractors vs resiliparse and trafilatura on the same real pages, one run
 bench-extract: check-toolchain
@@ -71,6 +72,16 @@ bench-filters: check-toolchain
 	$(CARGO) bench --bench filters -- prepare $(TARGET_DIR)/bench-filters
 	$(BENCH_VENV)/bin/python benches/filters_peers.py $(TARGET_DIR)/bench-filters/docs.jsonl $(TARGET_DIR)/bench-filters/peers.json
 	$(CARGO) bench --bench filters -- report $(TARGET_DIR)/bench-filters
+
+## bench-dedup: sluice's BFF vs DCLM's bff binary (1 and 2 threads) and sluice's MinHash vs datatrove's, on DCLM's
+## golden BFF inputs copied DEDUP_COPIES times (needs ../shared: skipped with a message without it)
+DEDUP_COPIES ?= 20
+bench-dedup: check-toolchain
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q "datatrove[processing,io]" spacy
+	$(CARGO) build --release --bin sluice
+	$(BENCH_VENV)/bin/python benches/dedup_bench.py --sluice $(TARGET_DIR)/release/sluice \
+		--work $(TARGET_DIR)/bench-dedup --copies $(DEDUP_COPIES)
 
 clean:
 	$(CARGO) clean

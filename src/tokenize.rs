@@ -82,7 +82,7 @@ pub fn finish(output: &str, dataset_name: Option<&str>, json: bool) -> Result<()
         Ok(summary) => {
             write_dataset_json(output, dataset_name).with_context(|| format!("writing {output}/dataset.json"))?;
             if !json {
-                print!("{summary}");
+                println!("{}", summary.to_string().trim_end());
                 println!("DCLM dataset JSON: {}/dataset.json", output.trim_end_matches('/'));
             }
         }
