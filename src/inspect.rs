@@ -26,6 +26,10 @@ pub struct InspectArgs {
     /// Characters of text to show per document (summary view).
     #[arg(long, default_value_t = 400)]
     pub chars: usize,
+    /// Show the near-duplicate clusters of an annotated dedup output instead (the -n largest), grouped by
+    /// this attribute (default: MinHash's `minhash_cluster_id`).
+    #[arg(long, value_name = "ATTRIBUTE", num_args = 0..=1, default_missing_value = "minhash_cluster_id")]
+    pub clusters: Option<String>,
 }
 
 pub fn inspect(args: &InspectArgs) -> Result<()> {
@@ -40,6 +44,9 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         .collect();
     if files.is_empty() {
         bail!("no Parquet or JSONL document files at {}", args.path);
+    }
+    if let Some(key) = &args.clusters {
+        return crate::clusters::print_clusters(&files, key, args.limit, args.chars);
     }
     if args.schema {
         let first = &files[0];

@@ -5,6 +5,7 @@
 //! library crates (`sluice-core`, `sluice-ingest`, …).
 
 mod cli;
+mod clusters;
 mod dedup;
 mod inspect;
 mod plan;
