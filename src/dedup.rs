@@ -33,7 +33,8 @@ pub enum DedupCommand {
     Sysreq(SysreqArgs),
 }
 
-/// Any other option of a method, as in a recipe: `--set fp_rate=0.001` (repeatable; YAML values).
+/// Any other option of a stage, as in a recipe: `--set fp_rate=0.001` (repeatable; YAML values; a dotted
+/// key sets a nested field: `--set decomposition.max_bucket=12`).
 #[derive(Debug, Args)]
 pub struct SetArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -50,9 +51,31 @@ impl SetArgs {
         for pair in &self.set {
             let (key, value) = pair.split_once('=').with_context(|| format!("--set {pair}: expected KEY=VALUE"))?;
             let value: serde_json::Value = serde_saphyr::from_str(value).with_context(|| format!("--set {pair}"))?;
-            object.insert(key.to_string(), value);
+            set_path(&mut object, key, value).with_context(|| format!("--set {pair}"))?;
         }
         serde_json::from_value(serde_json::Value::Object(object)).context("invalid options")
+    }
+}
+
+/// Sets `key` in `object`; a dotted key (`decomposition.max_bucket`) sets a field of a nested object,
+/// creating the objects on the way.
+fn set_path(
+    object: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    value: serde_json::Value,
+) -> Result<()> {
+    match key.split_once('.') {
+        None => {
+            object.insert(key.to_string(), value);
+            Ok(())
+        }
+        Some((head, rest)) => {
+            let inner = object.entry(head.to_string()).or_insert_with(|| serde_json::json!({}));
+            match inner {
+                serde_json::Value::Object(inner) => set_path(inner, rest, value),
+                _ => anyhow::bail!("`{head}` is not an object"),
+            }
+        }
     }
 }
 

@@ -98,6 +98,22 @@ fn options_the_stage_does_not_have_and_stages_reading_token_shards_are_refused()
         1,
     );
     assert!(err.contains("seqln"), "{err}");
+    // A dotted key reaches a nested option, and a misspelt one there is refused too.
+    let err = sluice_fails(
+        &[
+            "tokenize",
+            "--input",
+            docs.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--format",
+            "decomposed",
+            "--set",
+            "decomposition.min_buckt=3",
+        ],
+        1,
+    );
+    assert!(err.contains("min_buckt"), "{err}");
     let err = sluice_fails(
         &[
             "tokenize",
