@@ -7,12 +7,17 @@
 //! 3. `report DIR` — sluice runs `recipes/dclm-baseline.yaml`'s filter chain (25 steps, language ID
 //!    included) on the same documents, best of 3, and prints docs/s per core, the ratio to datatrove and to
 //!    DCLM's own Python chain (11.7 docs/s/core measured on these pages), and where the time goes per step.
+//!    Then the I/O of a stage that only drops documents (exact dedup's apply) on the same pages as Parquet:
+//!    through documents (every row decoded and encoded again) and through record batches filtered by a
+//!    keep mask (the batch path), both in the same run, with byte-identical outputs checked.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::time::Instant;
 
 use serde_json::Value;
+use sluice_core::format::{create_writer, open_reader, write_all, Format, Records};
+use sluice_core::store::Location;
 use sluice_core::Document;
 use sluice_filters::{Step, StepConfig, Verdict};
 
@@ -128,4 +133,81 @@ fn report(dir: &Path) {
     for (step, seconds) in chain.iter().zip(&per_step) {
         println!("| {} | {:.1} | {:.1} % |", step.name(), seconds * 1e3, 100.0 * seconds / total);
     }
+    io_paths(dir, &docs);
+}
+
+/// How a stage reads and writes its documents.
+#[derive(Clone, Copy, PartialEq)]
+enum IoPath {
+    /// Every row decoded into a `Document` and encoded again (`next_batch`, `write`).
+    Documents,
+    /// Record batches filtered by a keep mask (`next_records`, `write_batch`).
+    Batches,
+}
+
+/// The I/O of a stage that only drops documents (exact dedup's apply): the pages as one Parquet file,
+/// read and written keeping every other document, by each path; best of 3 in thread CPU time.
+fn io_paths(dir: &Path, docs: &[Document]) {
+    let input = Location::parse(dir.join("docs.parquet").to_str().unwrap()).unwrap();
+    write_all(&input, Format::Parquet, docs).unwrap();
+    let text_mb = docs.iter().map(|d| d.text.len()).sum::<usize>() as f64 / 1e6;
+    println!("\nI/O of a stage that drops every other document (Parquet in and out, best of 3):\n");
+    println!("| path | docs | MB of text | CPU s | docs/s per core | MB/s |\n|---|---|---|---|---|---|");
+    let mut outputs = Vec::new();
+    for (path, name) in
+        [(IoPath::Documents, "documents (decode + encode)"), (IoPath::Batches, "record batches + keep mask")]
+    {
+        let out = dir.join("io-out.parquet");
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let start = thread_cpu_seconds();
+            let as_documents = drop_every_other(&input, &out, path);
+            best = best.min(thread_cpu_seconds() - start);
+            if path == IoPath::Batches {
+                assert_eq!(as_documents, 0, "every batch of a file sluice wrote takes the batch path");
+            }
+        }
+        outputs.push(std::fs::read(&out).unwrap());
+        let rate = docs.len() as f64 / best;
+        println!("| {name} | {} | {text_mb:.1} | {best:.3} | {rate:.0} | {:.0} |", docs.len(), text_mb / best);
+    }
+    assert!(outputs[0] == outputs[1], "both paths write the same bytes");
+}
+
+/// Copies `input` to `out` without its odd-numbered documents; the number of batches that went as
+/// documents on the batch path.
+fn drop_every_other(input: &Location, out: &Path, path: IoPath) -> usize {
+    let mut writer = create_writer(Format::Parquet, std::fs::File::create(out).unwrap(), "bench").unwrap();
+    let mut reader = open_reader(input).unwrap();
+    let mut row = 0usize;
+    let mut keep = || {
+        row += 1;
+        row % 2 == 1
+    };
+    let mut as_documents = 0;
+    match path {
+        IoPath::Documents => {
+            while let Some(batch) = reader.next_batch().unwrap() {
+                let kept: Vec<Document> = batch.into_iter().filter(|_| keep()).collect();
+                writer.write(&kept).unwrap();
+            }
+        }
+        IoPath::Batches => {
+            while let Some(records) = reader.next_records().unwrap() {
+                match records {
+                    Records::Batch(batch) => {
+                        let mask: Vec<bool> = (0..batch.num_rows()).map(|_| keep()).collect();
+                        writer.write_batch(&batch.filter(&mask).unwrap()).unwrap();
+                    }
+                    Records::Documents(batch) => {
+                        as_documents += 1;
+                        let kept: Vec<Document> = batch.into_iter().filter(|_| keep()).collect();
+                        writer.write(&kept).unwrap();
+                    }
+                }
+            }
+        }
+    }
+    writer.finish().unwrap();
+    as_documents
 }
