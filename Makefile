@@ -14,7 +14,7 @@ PYTHON ?= python3
 BENCH_DIR := $(TARGET_DIR)/bench-extract
 BENCH_VENV := .venv-bench
 
-.PHONY: all build demo demo-clean test bench bench-extract bench-filters bench-dedup check-toolchain clean
+.PHONY: all build demo demo-clean test bench bench-extract bench-filters bench-dedup bench-tokenize check-toolchain clean
 
 all: build
 
@@ -30,7 +30,7 @@ build: check-toolchain
 ## `make demo-clean` to redo)
 demo: build
 	$(SLUICE) ingest demo/warc --extractor page --output $(DEMO_OUT)/page-text --quiet
-	$(SLUICE) quality train --positive demo/quality/articles.jsonl --negative $(DEMO_OUT)/page-text --out $(DEMO_OUT)/quality.bin --dim 32 --bucket 100000
+	$(SLUICE) quality train --positive demo/quality/articles.jsonl --negative $(DEMO_OUT)/page-text --out $(DEMO_OUT)/quality.bin --dim 32 --bucket 100000 --epoch 25 --lr 0.5
 	$(SLUICE) run recipes/demo.yaml
 	@echo
 	@echo "Score at or above which the top 10 % of kept documents lie (for a quality_filter step):"
@@ -54,7 +54,7 @@ test: check-toolchain
 	tests/with-s3.sh $(CARGO) test --workspace
 
 ## bench: every benchmark (release build; peers installed from PyPI into .venv-bench)
-bench: bench-extract bench-filters bench-dedup
+bench: bench-extract bench-filters bench-dedup bench-tokenize
 
 ## bench-extract: sluice's extractors vs resiliparse and trafilatura on the same real pages, one run
 bench-extract: check-toolchain
@@ -72,6 +72,16 @@ bench-filters: check-toolchain
 	$(CARGO) bench --bench filters -- prepare $(TARGET_DIR)/bench-filters
 	$(BENCH_VENV)/bin/python benches/filters_peers.py $(TARGET_DIR)/bench-filters/docs.jsonl $(TARGET_DIR)/bench-filters/peers.json
 	$(CARGO) bench --bench filters -- report $(TARGET_DIR)/bench-filters
+
+## bench-tokenize: sluice's tokenize stage end to end vs raw HF tokenizers (the ceiling) and datatrove's
+## DocumentTokenizer on the same documents, one core each; the shuffle's peak RSS against its memory bound
+bench-tokenize: check-toolchain
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q "datatrove[processing,io]"
+	$(CARGO) bench -p sluice-tokenize --bench tokenize -- prepare $(TARGET_DIR)/bench-tokenize
+	$(BENCH_VENV)/bin/python benches/tokenize_peers.py $(TARGET_DIR)/bench-tokenize/docs.jsonl \
+		tokenize/data/gpt-neox-20b/tokenizer.json $(TARGET_DIR)/bench-tokenize/peers.json
+	$(CARGO) bench -p sluice-tokenize --bench tokenize -- report $(TARGET_DIR)/bench-tokenize
 
 ## bench-dedup: sluice's BFF vs DCLM's bff binary (1 and 2 threads) and sluice's MinHash vs datatrove's, on DCLM's
 ## golden BFF inputs copied DEDUP_COPIES times (needs ../shared: skipped with a message without it)
