@@ -17,8 +17,9 @@ use crate::progress::BarProgress;
     name = "sluice",
     version = env!("SLUICE_VERSION"),
     about = "Common Crawl → LLM pretraining data, DCLM-style: ingest WARC/WET into documents, filter them with \
-             DCLM-Baseline's exact heuristics and fastText classifiers (dedup, mixing and tokenization are coming). \
-             Every stage is a resumable, shardable batch job over local disk or s3://, gs://, az://.",
+             DCLM-Baseline's exact heuristics and fastText classifiers, deduplicate (BFF, exact, MinHash), mix, \
+             and tokenize into shuffled OpenLM shards; build DCLM's evaluation prompts. Every stage is a \
+             resumable, shardable batch job over local disk or s3://, gs://, az://.",
     long_about = None,
     after_help = "Exit status: 0 success; 1 an error outside the shards (I/O, store, model); 2 a usage or recipe \
                   error (nothing was run); 3 some shards failed (the rest are committed: rerun to retry); 4 every \
@@ -55,6 +56,10 @@ pub enum Command {
     /// Tokenize documents into shuffled training shards: openlm (DCLM's WebDataset tars), bin (flat
     /// token arrays), or decomposed (power-of-two length buckets).
     Tokenize(crate::tokenize::TokenizeArgs),
+    /// DCLM's evaluation: show a task's prompts as llm-foundry builds them, list a suite's tasks, rebuild
+    /// missing task files.
+    #[command(subcommand)]
+    Eval(crate::eval::EvalCommand),
     /// Show what `sluice run RECIPE` would do, without doing it: each stage's inputs, tasks per worker,
     /// what is committed, what is stale and why.
     Plan(crate::plan::PlanArgs),
@@ -202,6 +207,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => crate::plan::plan(&args),
         Command::Dedup(command) => crate::dedup::run(&command, quiet),
         Command::Tokenize(args) => crate::tokenize::run(&args, quiet),
+        Command::Eval(command) => crate::eval::run(&command),
         Command::Stats(args) => crate::stats::stats(&args),
         Command::Steps(args) => crate::steps::steps(&args),
         Command::Sql(args) => crate::sql::sql(&args),

@@ -7,6 +7,7 @@
 mod cli;
 mod clusters;
 mod dedup;
+mod eval;
 mod inspect;
 mod plan;
 mod progress;
