@@ -78,20 +78,24 @@ bench-filters: check-toolchain
 bench-tokenize: check-toolchain
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install -q "datatrove[processing,io]"
-	$(CARGO) bench -p sluice-tokenize --bench tokenize -- prepare $(TARGET_DIR)/bench-tokenize
+	$(CARGO) bench -p sluice-tokenize --bench tokenize -- prepare $(abspath $(TARGET_DIR))/bench-tokenize
 	$(BENCH_VENV)/bin/python benches/tokenize_peers.py $(TARGET_DIR)/bench-tokenize/docs.jsonl \
 		tokenize/data/gpt-neox-20b/tokenizer.json $(TARGET_DIR)/bench-tokenize/peers.json
-	$(CARGO) bench -p sluice-tokenize --bench tokenize -- report $(TARGET_DIR)/bench-tokenize
+	$(CARGO) bench -p sluice-tokenize --bench tokenize -- report $(abspath $(TARGET_DIR))/bench-tokenize
 
 ## bench-dedup: sluice's BFF vs DCLM's bff binary (1 and 2 threads) and sluice's MinHash vs datatrove's, on DCLM's
-## golden BFF inputs copied DEDUP_COPIES times (needs ../shared: skipped with a message without it)
-DEDUP_COPIES ?= 20
+## golden BFF inputs copied BFF_COPIES / MINHASH_COPIES times (datatrove's spaCy tokenizer makes large copies slow;
+## needs ../shared: skipped with a message without it)
+BFF_COPIES ?= 20
+MINHASH_COPIES ?= 2
 bench-dedup: check-toolchain
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install -q "datatrove[processing,io]" spacy
 	$(CARGO) build --release --bin sluice
 	$(BENCH_VENV)/bin/python benches/dedup_bench.py --sluice $(TARGET_DIR)/release/sluice \
-		--work $(TARGET_DIR)/bench-dedup --copies $(DEDUP_COPIES)
+		--work $(TARGET_DIR)/bench-dedup --copies $(BFF_COPIES) --only bff
+	$(BENCH_VENV)/bin/python benches/dedup_bench.py --sluice $(TARGET_DIR)/release/sluice \
+		--work $(TARGET_DIR)/bench-dedup-minhash --copies $(MINHASH_COPIES) --only minhash
 
 clean:
 	$(CARGO) clean
