@@ -97,6 +97,8 @@ pub struct Evaluator<'a> {
     fewshot: Vec<Vec<usize>>,
     /// Generation tasks: the dataset's longest answer in tokens (+ the CoT buffer).
     max_new_tokens: Option<usize>,
+    /// Whether the dataset has chain-of-thought answers (llm-foundry: the column exists in the file).
+    has_cot: bool,
 }
 
 impl<'a> Evaluator<'a> {
@@ -111,8 +113,9 @@ impl<'a> Evaluator<'a> {
         let mut rng = PyRandom::new(task.fewshot_random_seed);
         // Every row's draw depends on all earlier draws, so the whole file is replayed even to show one row.
         let fewshot = (0..n).map(|own| fewshot_indices(&mut rng, n, num_fewshot, own)).collect();
+        let has_cot = dataset.rows.iter().any(|row| matches!(row, Row::Generation { chain_of_thought: Some(_), .. }));
         let mut evaluator =
-            Evaluator { tokenizer, task, dataset, num_fewshot, max_seq_len, fewshot, max_new_tokens: None };
+            Evaluator { tokenizer, task, dataset, num_fewshot, max_seq_len, fewshot, max_new_tokens: None, has_cot };
         if task.icl_task_type == TaskType::GenerationTaskWithAnswers {
             evaluator.max_new_tokens = Some(evaluator.longest_answer()?);
         }
@@ -135,15 +138,10 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Whether the dataset has chain-of-thought answers (llm-foundry: the column exists in the file).
-    fn has_cot(&self) -> bool {
-        self.dataset.rows.iter().any(|row| matches!(row, Row::Generation { chain_of_thought: Some(_), .. }))
-    }
-
     /// The text a generation is expected to produce for `answer`: `chain_of_thought + cot_delimiter +
     /// answer` when the file has chain-of-thought (a row without one reads as Python's `None`), else `answer`.
     fn generation_target(&self, chain_of_thought: &Option<String>, answer: &str) -> String {
-        if self.has_cot() {
+        if self.has_cot {
             let cot = chain_of_thought.as_deref().unwrap_or("None");
             format!("{cot}{}{answer}", self.task.cot_delimiter)
         } else {
