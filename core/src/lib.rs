@@ -7,6 +7,7 @@
 //!   JSONL / JSONL.gz / JSONL.zst with DCLM's and dolma's field names.
 //! * [`runner`] — the stage runner: deterministic input listing, `--shard i/N`, parallel shards, atomic
 //!   commit with a per-shard manifest, resume, and per-stage statistics.
+//! * [`provenance`] — content-derived uuids and DCLM's `creation_date` for the reference files sluice writes.
 //! * [`recipe`] — loading YAML recipes with errors that name the file, line and field.
 //!
 //! Stage crates (`ingest`, `filters`, …) depend on this crate and never on each other.
@@ -15,6 +16,7 @@ pub mod attributes;
 pub mod document;
 pub mod error;
 pub mod format;
+pub mod provenance;
 pub mod recipe;
 pub mod runner;
 pub mod schema;

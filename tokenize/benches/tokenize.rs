@@ -5,7 +5,8 @@
 //!    real web pages and books, 12.6 MB of text) when present, else the bundled articles repeated to 12 MB;
 //!    as `DIR/docs/docs.parquet` (sluice's input) and `DIR/docs.jsonl` (datatrove's).
 //! 2. `benches/tokenize_peers.py` — datatrove's `DocumentTokenizer` on `docs.jsonl` → `DIR/peers.json`.
-//! 3. `report DIR` — raw HF `encode_batch_fast` of the texts on one thread; sluice end to end on one thread
+//! 3. `report DIR` — raw HF `encode_batch_fast` of the texts on one thread; sluice's byte-level BPE alone
+//!    (its ids checked equal to HF's); sluice end to end on one thread
 //!    (read Parquet → encode → EOT/contexts → gzip → global shuffle → tars, both phases); the ratios; then the
 //!    shuffle phase alone in a child process at two memory bounds, its peak RSS against the bound.
 //!
@@ -105,15 +106,28 @@ fn texts_of(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Raw HF encode of every text on one thread: (tokens, CPU seconds).
-fn raw_hf(texts: &[String]) -> (u64, f64) {
+/// Raw HF encode of every text on one thread: (the ids, CPU seconds).
+fn raw_hf(texts: &[String]) -> (Vec<Vec<u32>>, f64) {
     let tokenizer = tokenizers::Tokenizer::from_bytes(BUNDLED_TOKENIZER).unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let start = process_cpu_seconds();
     let encodings = pool.install(|| tokenizer.encode_batch_fast(refs, false).unwrap());
     let seconds = process_cpu_seconds() - start;
-    (encodings.iter().map(|e| e.len() as u64).sum(), seconds)
+    (encodings.iter().map(|e| e.get_ids().to_vec()).collect(), seconds)
+}
+
+/// sluice's encoder alone (its byte-level BPE) on every text on this thread: CPU seconds. Panics unless
+/// every id equals HF's — a fast encoder that is not exact is no result.
+fn raw_sluice(texts: &[String], hf_ids: &[Vec<u32>]) -> f64 {
+    let encoder = sluice_tokenize::Encoder::from_bytes(BUNDLED_TOKENIZER, "neox", &TokenizeConfig::default()).unwrap();
+    assert!(encoder.uses_bytebpe());
+    let start = process_cpu_seconds();
+    let ids: Vec<Vec<u32>> = texts.iter().map(|t| encoder.encode(t).unwrap()).collect();
+    let seconds = process_cpu_seconds() - start;
+    let same = ids.iter().zip(hf_ids).filter(|(a, b)| a == b).count();
+    assert_eq!(same, texts.len(), "sluice's ids differ from HF's on {} documents", texts.len() - same);
+    seconds
 }
 
 fn options(threads: usize, phase: Option<&str>) -> RunOptions {
@@ -141,7 +155,10 @@ fn report(dir: &Path) {
     );
     println!("{} documents, {text_mb:.1} MB of text: {source}; GPT-NeoX-20B; one core each.\n", texts.len());
 
-    let (tokens, hf_seconds) = raw_hf(&texts);
+    let (hf_ids, hf_seconds) = raw_hf(&texts);
+    let tokens = hf_ids.iter().map(|ids| ids.len() as u64).sum::<u64>();
+    let encoder_seconds = raw_sluice(&texts, &hf_ids);
+    drop(hf_ids);
     let per_core = |seconds: f64| tokens as f64 / seconds;
 
     // sluice: both phases, DCLM's settings (2049-token contexts, 8192 per tar, seeded global shuffle).
@@ -161,6 +178,11 @@ fn report(dir: &Path) {
     println!(
         "| raw HF `tokenizers` encode_batch_fast (Rust, the ceiling) | {hf_seconds:.2} | {:.0} | 100 % |",
         per_core(hf_seconds)
+    );
+    println!(
+        "| sluice's byte-level BPE encode alone (the same ids as HF, checked) | {encoder_seconds:.2} | {:.0} | {:.0} % |",
+        per_core(encoder_seconds),
+        100.0 * hf_seconds / encoder_seconds
     );
     println!(
         "| **sluice tokenize** end to end (Parquet → shuffled OpenLM tars; {sluice_wall:.2} s wall) | {sluice_seconds:.2} | {:.0} | {:.0} % |",

@@ -28,6 +28,7 @@ use serde_json::Value;
 use tokenizers::Tokenizer;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::bytebpe::ByteBpe;
 use crate::config::TokenizeConfig;
 use crate::error::TokenizeError;
 
@@ -109,6 +110,8 @@ pub struct Encoder {
     pub max_id: u32,
     pub width: TokenWidth,
     split: Option<SplitRule>,
+    /// sluice's byte-level BPE, when the tokenizer is one it reproduces (else HF encodes).
+    bytebpe: Option<ByteBpe>,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -121,6 +124,7 @@ impl std::fmt::Debug for Encoder {
             .field("vocab_size", &self.vocab_size)
             .field("width", &self.width)
             .field("splits_long_documents", &self.split.is_some())
+            .field("bytebpe", &self.bytebpe.is_some())
             .finish()
     }
 }
@@ -173,8 +177,10 @@ impl Encoder {
         let largest_token = tokenizer.get_vocab(true).values().copied().max().unwrap_or(0);
         let max_id = largest_token.max(eot).max(pad).max(bos.unwrap_or(0));
         let width = if max_id <= u16::MAX as u32 { TokenWidth::U16 } else { TokenWidth::U32 };
+        let bytebpe = checked_bytebpe(&json, &tokenizer, name);
         Ok(Encoder {
             split: split_rule(&json),
+            bytebpe,
             tokenizer,
             name: name.to_string(),
             checksum: format!("{:016x}", xxh3_64(bytes)),
@@ -193,8 +199,25 @@ impl Encoder {
         self.split.is_some()
     }
 
+    /// Whether sluice's byte-level BPE encodes (see [`crate::bytebpe`]); HF `tokenizers` does otherwise.
+    pub fn uses_bytebpe(&self) -> bool {
+        self.bytebpe.is_some()
+    }
+
     /// The ids of `text` as HF `encode(text, add_special_tokens=False)` gives them.
     pub fn encode_piece(&self, text: &str) -> Result<Vec<u32>, TokenizeError> {
+        match &self.bytebpe {
+            Some(bpe) => {
+                let mut ids = Vec::with_capacity(text.len() / 4 + 1);
+                bpe.encode(text, &mut ids);
+                Ok(ids)
+            }
+            None => self.encode_with_hf(text),
+        }
+    }
+
+    /// The ids of `text` from HF `tokenizers` itself, whatever [`Encoder::encode_piece`] uses.
+    pub fn encode_with_hf(&self, text: &str) -> Result<Vec<u32>, TokenizeError> {
         let encoding = self
             .tokenizer
             .encode_fast(text, false)
@@ -233,6 +256,32 @@ impl Encoder {
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
     }
+}
+
+/// Text whose ids sluice's byte-level BPE must reproduce before it replaces HF: contractions, space runs
+/// (NeoX's added tokens), tabs and newlines, digits, punctuation, accents to compose (NFC), several scripts,
+/// astral characters, a special token.
+const BYTEBPE_PROBE: &str = "It's 2026 — they'll   say \"naïve\"\tcafe\u{301}s\n\n  1,234.5 ½ <|endoftext|>Ⅳ 東京 \
+     Москва देवनागरी 𝔘𝔫𝔦 😀😀\u{3000}x  \r\n";
+
+/// sluice's byte-level BPE for this tokenizer, if its pipeline is one it reproduces and it gives HF's ids
+/// on [`BYTEBPE_PROBE`]; otherwise HF encodes (said in the log).
+fn checked_bytebpe(json: &Value, tokenizer: &Tokenizer, name: &str) -> Option<ByteBpe> {
+    let bpe = match ByteBpe::from_json(json) {
+        Ok(bpe) => bpe,
+        Err(reason) => {
+            tracing::debug!(tokenizer = name, reason, "HF tokenizers encodes (not a GPT-2-style byte-level BPE)");
+            return None;
+        }
+    };
+    let expected = tokenizer.encode_fast(BYTEBPE_PROBE, false).ok()?.get_ids().to_vec();
+    let mut ids = Vec::new();
+    bpe.encode(BYTEBPE_PROBE, &mut ids);
+    if ids != expected {
+        tracing::warn!(tokenizer = name, "sluice's byte-level BPE disagrees with HF on this tokenizer; HF encodes");
+        return None;
+    }
+    Some(bpe)
 }
 
 /// Whether `text` may be cut just before the `\n` at byte `p`.
@@ -303,6 +352,7 @@ mod tests {
         assert_eq!(e.width, TokenWidth::U16);
         assert_eq!(e.encode("Hello world").unwrap(), [12092, 1533]);
         assert!(e.splits_long_documents());
+        assert!(e.uses_bytebpe());
         // DCLM's PAD is a real NeoX token: a run of 22 spaces.
         assert_eq!(e.tokenizer().id_to_token(50256).unwrap(), " ".repeat(22));
     }

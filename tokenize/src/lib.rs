@@ -13,6 +13,7 @@
 //! Every output is the same bytes whatever the thread or worker count, and after a kill and a rerun
 //! (`docs/tokenize.md` says how and where sluice differs from tokshuf-rs).
 
+pub mod bytebpe;
 pub mod bytesize;
 pub mod config;
 pub mod dd;

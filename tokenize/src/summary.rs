@@ -242,16 +242,6 @@ impl std::fmt::Display for OutputSummary {
     }
 }
 
-/// A UUID (version 8, "custom") derived from `bytes`: the same output gets the same id.
-fn derived_uuid(bytes: &[u8]) -> String {
-    let h = xxhash_rust::xxh3::xxh3_128(bytes).to_be_bytes();
-    let mut b = h;
-    b[6] = (b[6] & 0x0f) | 0x80;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
-}
-
 /// Writes `<output>/dataset.json`, the dataset description DCLM keeps in `exp_data/datasets/tokenized/`
 /// (tokshuf-rs's `make_exp_data_json`): `dataset_url`, `manifest_url`, `tokenized`, `tokenizer`,
 /// `num_tokens` (sequences × seqlen, from the manifest), `size` (bytes of the shards and manifest) and
@@ -276,7 +266,7 @@ pub fn write_dataset_json(output: &str, name: Option<&str>) -> Result<Value, Tok
         manifests_size += size_of(&root.join(&format!("{}manifest.jsonl", set.dir)))?;
     }
     let mut dataset = serde_json::json!({
-        "uuid": derived_uuid(&manifest_bytes),
+        "uuid": sluice_core::provenance::derived_uuid(&manifest_bytes),
         "name": name.map(str::to_string).unwrap_or(default_name),
         "dataset_url": format!("{base}/"),
         "manifest_url": format!("{base}/manifest.jsonl"),

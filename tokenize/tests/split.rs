@@ -34,58 +34,6 @@ fn check_cut_points(encoder: &Encoder, text: &str, limit: usize) -> usize {
     checked
 }
 
-/// Text from the characters that matter: newlines, spaces (runs long enough to hit NeoX's whitespace
-/// tokens), tabs, CR, Unicode spaces, letters, digits, apostrophes, punctuation, combining marks, `<`,
-/// and the special token.
-fn adversarial(rng: &mut Rng, len: usize) -> String {
-    const ATOMS: &[&str] = &[
-        "\n",
-        "\n",
-        "\n\n",
-        " ",
-        "  ",
-        "   ",
-        "\t",
-        "\r\n",
-        "\u{a0}",
-        "\u{3000}",
-        "\u{2028}",
-        "\u{85}",
-        "a",
-        "Word",
-        "x",
-        "é",
-        "e\u{301}",
-        "\u{301}",
-        "1",
-        "42",
-        "'s",
-        "'",
-        "ll",
-        ".",
-        ",",
-        "!?",
-        "<",
-        "<|endoftext|>",
-        "<|padding|>",
-        "中文",
-        "🙂",
-        "-",
-        "\u{1c}",
-        "\u{b}",
-    ];
-    let mut s = String::new();
-    for _ in 0..len {
-        let atom = ATOMS[rng.below(ATOMS.len() as u64) as usize];
-        if atom == " " && rng.below(8) == 0 {
-            s.push_str(&" ".repeat(rng.below(30) as usize + 1));
-        } else {
-            s.push_str(atom);
-        }
-    }
-    s
-}
-
 fn check_tokenizer(encoder: &Encoder) {
     assert!(encoder.splits_long_documents());
     let mut checked = 0;

@@ -216,3 +216,55 @@ pub fn counters(root: &Path) -> BTreeMap<String, u64> {
     let stats: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("_stats.json")).unwrap()).unwrap();
     serde_json::from_value(stats["counters"].clone()).unwrap_or_default()
 }
+
+/// Text from the characters that matter: newlines, spaces (runs long enough to hit NeoX's whitespace
+/// tokens), tabs, CR, Unicode spaces, letters, digits, apostrophes, punctuation, combining marks, `<`,
+/// and the special token.
+pub fn adversarial(rng: &mut sluice_tokenize::rng::Rng, len: usize) -> String {
+    const ATOMS: &[&str] = &[
+        "\n",
+        "\n",
+        "\n\n",
+        " ",
+        "  ",
+        "   ",
+        "\t",
+        "\r\n",
+        "\u{a0}",
+        "\u{3000}",
+        "\u{2028}",
+        "\u{85}",
+        "a",
+        "Word",
+        "x",
+        "é",
+        "e\u{301}",
+        "\u{301}",
+        "1",
+        "42",
+        "'s",
+        "'",
+        "ll",
+        ".",
+        ",",
+        "!?",
+        "<",
+        "<|endoftext|>",
+        "<|padding|>",
+        "中文",
+        "🙂",
+        "-",
+        "\u{1c}",
+        "\u{b}",
+    ];
+    let mut s = String::new();
+    for _ in 0..len {
+        let atom = ATOMS[rng.below(ATOMS.len() as u64) as usize];
+        if atom == " " && rng.below(8) == 0 {
+            s.push_str(&" ".repeat(rng.below(30) as usize + 1));
+        } else {
+            s.push_str(atom);
+        }
+    }
+    s
+}
