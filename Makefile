@@ -14,7 +14,7 @@ PYTHON ?= python3
 BENCH_DIR := $(TARGET_DIR)/bench-extract
 BENCH_VENV := .venv-bench
 
-.PHONY: all build demo demo-clean test bench bench-extract bench-filters bench-dedup bench-tokenize check-toolchain clean
+.PHONY: all build demo demo-clean test bench bench-extract bench-filters bench-dedup bench-tokenize bench-eval check-toolchain clean
 
 all: build
 
@@ -45,7 +45,18 @@ demo: build
 	@echo "Look inside: $(SLUICE) inspect $(DEMO_OUT)/3-dedup --json -n 1"
 	@echo "What a rerun would do: $(SLUICE) plan recipes/demo.yaml"
 
-demo-clean:
+demo-## bench-eval: sluice scoring DCLM's Core tasks (first EVAL_LIMIT examples per evaluator) with seeded `tiny` and
+## `micro` models vs the same weights' forward pass in PyTorch, one thread each, one run (needs ../shared; PyTorch
+## from PyPI is a large download)
+EVAL_LIMIT ?= 8
+bench-eval: check-toolchain
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q torch safetensors numpy
+	$(CARGO) bench -p sluice-eval-harness --bench eval -- prepare $(abspath $(TARGET_DIR))/bench-eval $(EVAL_LIMIT)
+	$(BENCH_VENV)/bin/python benches/eval_peers.py --check-golden ../shared/golden/openlm $(TARGET_DIR)/bench-eval
+	RAYON_NUM_THREADS=1 $(CARGO) bench -p sluice-eval-harness --bench eval -- report $(abspath $(TARGET_DIR))/bench-eval
+
+clean:
 	rm -rf $(DEMO_OUT)
 
 ## test: every test (unit, end-to-end on bundled data, on ../shared/data when it exists, and against a
@@ -54,7 +65,7 @@ test: check-toolchain
 	tests/with-s3.sh $(CARGO) test --workspace
 
 ## bench: every benchmark (release build; peers installed from PyPI into .venv-bench)
-bench: bench-extract bench-filters bench-dedup bench-tokenize
+bench: bench-extract bench-filters bench-dedup bench-tokenize bench-eval
 
 ## bench-extract: sluice's extractors vs resiliparse and trafilatura on the same real pages, one run
 bench-extract: check-toolchain

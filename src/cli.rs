@@ -56,10 +56,9 @@ pub enum Command {
     /// Tokenize documents into shuffled training shards: openlm (DCLM's WebDataset tars), bin (flat
     /// token arrays), or decomposed (power-of-two length buckets).
     Tokenize(crate::tokenize::TokenizeArgs),
-    /// DCLM's evaluation: show a task's prompts as llm-foundry builds them, list a suite's tasks, rebuild
-    /// missing task files.
-    #[command(subcommand)]
-    Eval(crate::eval::EvalCommand),
+    /// DCLM's evaluation: score a checkpoint on DCLM's tasks (`sluice eval --model CKPT --tasks core`),
+    /// show a task's prompts as llm-foundry builds them, list a suite's tasks, rebuild missing task files.
+    Eval(crate::eval::EvalArgs),
     /// Show what `sluice run RECIPE` would do, without doing it: each stage's inputs, tasks per worker,
     /// what is committed, what is stale and why.
     Plan(crate::plan::PlanArgs),
@@ -69,6 +68,9 @@ pub enum Command {
     Steps(crate::steps::StepsArgs),
     /// Merge and print the statistics of a stage output (`_stats.json` and every worker's `_stats/*.json`).
     Stats(crate::stats::StatsArgs),
+    /// Write DCLM's leaderboard files (exp_data/{datasets/untokenized,datasets/tokenized,models,evals}) for
+    /// an evaluated model from sluice's outputs, linked by uuid and checked against DCLM's field sets.
+    Submission(crate::submission::SubmissionArgs),
 }
 
 /// Options every stage run takes.
@@ -207,8 +209,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => crate::plan::plan(&args),
         Command::Dedup(command) => crate::dedup::run(&command, quiet),
         Command::Tokenize(args) => crate::tokenize::run(&args, quiet),
-        Command::Eval(command) => crate::eval::run(&command),
+        Command::Eval(args) => crate::eval::run(&args, quiet),
         Command::Stats(args) => crate::stats::stats(&args),
+        Command::Submission(args) => crate::submission::submission(&args),
         Command::Steps(args) => crate::steps::steps(&args),
         Command::Sql(args) => crate::sql::sql(&args),
     }

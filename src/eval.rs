@@ -1,4 +1,5 @@
-//! `sluice eval …`: DCLM's evaluation side. `prompts` shows what the model is fed for a task (the text, or
+//! `sluice eval …`: DCLM's evaluation side. `sluice eval --model CKPT --tasks core` scores a checkpoint on a
+//! suite and writes DCLM's evaluation JSON; `prompts` shows what the model is fed for a task (the text, or
 //! with `--json` the exact token ids, in the golden files' field names); `tasks` lists a suite and whether
 //! each task's data is present; `rebuild-data` writes hellaswag and MMLU in llm-foundry's format from
 //! HF-format sources.
@@ -12,6 +13,16 @@ use sluice_eval_harness::prompt::{Body, Evaluator, Example, PromptTokenizer};
 use sluice_eval_harness::rebuild::rebuild_all;
 use sluice_eval_harness::task::Suite;
 
+/// `sluice eval`: score a checkpoint (the flags below), or one of the subcommands.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub command: Option<EvalCommand>,
+    #[command(flatten)]
+    pub score: crate::eval_run::ScoreArgs,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
     /// Show a task's prompts exactly as llm-foundry v0.9.0 builds them for DCLM: the text, or with --json
@@ -22,6 +33,9 @@ pub enum EvalCommand {
     /// Write hellaswag.jsonl and mmlu.jsonl in llm-foundry's format from the HF datasets' files (the
     /// shared copy of llm-foundry's data lacks both); each is checked against llm-foundry's git blob id.
     RebuildData(RebuildArgs),
+    /// Write a model with OpenLM's initialisation drawn from a seed (safetensors): smoke runs of the whole
+    /// evaluation, and the weights both sides of `make bench-eval` load.
+    InitModel(crate::eval_run::InitModelArgs),
 }
 
 /// Where the task data and the tokenizer come from.
@@ -76,15 +90,19 @@ pub struct RebuildArgs {
     pub data: PathBuf,
 }
 
-pub fn run(command: &EvalCommand) -> Result<()> {
+pub fn run(args: &EvalArgs, quiet: bool) -> Result<()> {
+    let Some(command) = &args.command else {
+        return crate::eval_run::score(&args.score, quiet);
+    };
     match command {
+        EvalCommand::InitModel(args) => crate::eval_run::init_model(args),
         EvalCommand::Prompts(args) => prompts(args),
         EvalCommand::Tasks(args) => tasks(args),
         EvalCommand::RebuildData(args) => rebuild(args),
     }
 }
 
-fn load_tokenizer(path: Option<&Path>) -> Result<PromptTokenizer> {
+pub fn load_tokenizer(path: Option<&Path>) -> Result<PromptTokenizer> {
     match path {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| format!("reading tokenizer {}", path.display()))?;

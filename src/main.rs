@@ -8,6 +8,7 @@ mod cli;
 mod clusters;
 mod dedup;
 mod eval;
+mod eval_run;
 mod inspect;
 mod plan;
 mod progress;
@@ -16,6 +17,7 @@ mod recipe;
 mod sql;
 mod stats;
 mod steps;
+mod submission;
 mod summary;
 mod tokenize;
 

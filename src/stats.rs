@@ -28,20 +28,7 @@ struct Merged {
 
 pub fn stats(args: &StatsArgs) -> Result<()> {
     let root = Location::parse(&args.output)?;
-    let mut files: Vec<Location> = root.join("_stats").list_objects()?.into_iter().map(|e| e.location).collect();
-    if root.join("_stats.json").exists()? {
-        files.insert(0, root.join("_stats.json"));
-    }
-    files.retain(|f| f.file_name().ends_with(".json"));
-    if files.is_empty() {
-        bail!("no statistics under {} (_stats.json or _stats/*.json): has a stage written there?", args.output);
-    }
-    let mut merged = StageStats::default();
-    for file in &files {
-        let one: StageStats =
-            serde_json::from_slice(&file.read_bytes()?).with_context(|| format!("{file}: not a sluice stats file"))?;
-        merge(&mut merged, &one);
-    }
+    let (files, merged) = merged_stats(&root)?;
     let manifests = root.join("_manifests").list_objects()?;
     let mut committed = 0;
     for entry in &manifests {
@@ -61,6 +48,25 @@ pub fn stats(args: &StatsArgs) -> Result<()> {
         print(&merged);
     }
     Ok(())
+}
+
+/// A stage output's stats files (`_stats.json`, `_stats/*.json`) and their sum.
+pub fn merged_stats(root: &Location) -> Result<(Vec<Location>, StageStats)> {
+    let mut files: Vec<Location> = root.join("_stats").list_objects()?.into_iter().map(|e| e.location).collect();
+    if root.join("_stats.json").exists()? {
+        files.insert(0, root.join("_stats.json"));
+    }
+    files.retain(|f| f.file_name().ends_with(".json"));
+    if files.is_empty() {
+        bail!("no statistics under {root} (_stats.json or _stats/*.json): has a stage written there?");
+    }
+    let mut merged = StageStats::default();
+    for file in &files {
+        let one: StageStats =
+            serde_json::from_slice(&file.read_bytes()?).with_context(|| format!("{file}: not a sluice stats file"))?;
+        merge(&mut merged, &one);
+    }
+    Ok((files, merged))
 }
 
 /// Adds one worker's stats: counts add up, wall time is the longest worker's.

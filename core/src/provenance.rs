@@ -13,6 +13,12 @@ pub fn derived_uuid(bytes: &[u8]) -> String {
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
+/// The content hash sluice records for a file it references (`xxh3-128:` and 32 hex digits, the digest
+/// `xxhsum -H2` prints), so a reference can be checked against the bytes it names.
+pub fn content_hash(bytes: &[u8]) -> String {
+    format!("xxh3-128:{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+}
+
 /// `time` in UTC as DCLM's reference files write it: `datetime.now().strftime("%Y_%m_%d-%H_%M_%S")`.
 pub fn creation_date(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
@@ -39,6 +45,13 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn content_hash_is_xxhsum_h2() {
+        // `xxhsum -H2 /dev/null` prints 99aa06d3014798d86001c324468d497f (XXH128 of no bytes).
+        assert_eq!(content_hash(b""), "xxh3-128:99aa06d3014798d86001c324468d497f");
+        assert_ne!(content_hash(b"a"), content_hash(b"b"));
+    }
 
     #[test]
     fn creation_date_matches_python_strftime() {

@@ -14,6 +14,8 @@ pub enum EvalError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("tokenizer: {0}")]
     Tokenizer(String),
+    #[error("model: {0}")]
+    Model(#[from] crate::model::ModelError),
     #[error("task `{task}`, example {index}: {reason}")]
     Example { task: String, index: usize, reason: String },
 }

@@ -10,18 +10,30 @@
 //!   `.pt` and safetensors checkpoints, a KV cache.
 //! * [`rebuild`] — hellaswag and MMLU in llm-foundry's format from the HF datasets' files.
 //!
-//! Batched scoring of a checkpoint, training and the leaderboard files are not built yet.
+//! * [`score`] — the model over the sequences a task scores (length-sorted batches, only the scored rows
+//!   projected onto the vocabulary) and greedy generation through the KV cache.
+//! * [`evaluate`] — a suite planned (every evaluator's sequences) and scored into DCLM's per-task accuracies.
+//! * [`leaderboard`] — DCLM's `exp_data` reference files (evaluation, model, datasets), their field sets and
+//!   uuid links.
+//! * [`scale`] — DCLM's five competition scales and their fixed training recipes (the model reference's
+//!   `hyperparameters`, name and OpenLM arguments).
+//!
+//! Training is not built yet.
 
 pub mod aggregate;
 pub mod data;
 pub mod error;
+pub mod evaluate;
 pub mod fewshot;
+pub mod leaderboard;
 pub mod metrics;
 pub mod model;
 pub mod prompt;
 pub mod pyrandom;
 pub mod pyset;
 pub mod rebuild;
+pub mod scale;
+pub mod score;
 pub mod task;
 
 pub use error::EvalError;

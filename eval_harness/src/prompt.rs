@@ -54,6 +54,11 @@ impl PromptTokenizer {
         Ok(clean_up_tokenization(&text))
     }
 
+    /// The id of a token of the vocabulary (added tokens included), e.g. `<|endoftext|>`.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.tokenizer.token_to_id(token)
+    }
+
     pub fn prefix_space(&self) -> bool {
         self.prefix_space
     }

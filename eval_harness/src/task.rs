@@ -123,7 +123,7 @@ impl TaskConfig {
 /// An evaluation suite: DCLM's YAML with its tasks in order.
 #[derive(Debug, Clone)]
 pub struct Suite {
-    /// `heavy`, … for a bundled suite; the file name otherwise.
+    /// `heavy`, … for a bundled suite; the file's stem otherwise (DCLM names an evaluation `eval/<stem>`).
     pub name: String,
     pub max_seq_len: usize,
     pub device_eval_batch_size: usize,
@@ -178,7 +178,9 @@ impl Suite {
         }
         let text = std::fs::read_to_string(path)
             .map_err(|e| EvalError::Suite { name: name_or_path.to_string(), reason: e.to_string() })?;
-        Suite::parse(name_or_path, &text)
+        let mut suite = Suite::parse(name_or_path, &text)?;
+        suite.name = path.file_stem().map_or_else(|| name_or_path.to_string(), |s| s.to_string_lossy().into_owned());
+        Ok(suite)
     }
 
     /// Parses DCLM's suite format; every task is validated.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use candle_core::pickle::PthTensors;
 use candle_core::{DType, Device, Tensor};
 
-use crate::model::config::{expected_layout, OpenLmConfig, TensorKind};
+use crate::model::config::{expected_layout, OpenLmConfig, TensorKind, PRESET_NAMES};
 use crate::model::error::ModelError;
 use crate::model::layers::Rope;
 
@@ -185,6 +185,17 @@ impl StateDict {
             });
         }
         Ok(())
+    }
+
+    /// The preset ([`PRESET_NAMES`]) whose layout this checkpoint has, if exactly one does: OpenLM checkpoints
+    /// carry no config, but DCLM's scales and sluice's CPU sizes all differ in shape.
+    pub fn matching_preset(&self) -> Option<(&'static str, OpenLmConfig)> {
+        let mut matches = PRESET_NAMES
+            .iter()
+            .filter_map(|&name| OpenLmConfig::preset(name).ok().map(|cfg| (name, cfg)))
+            .filter(|(_, cfg)| self.check_layout(cfg).is_ok());
+        let first = matches.next()?;
+        matches.next().is_none().then_some(first)
     }
 
     /// Each layer's RoPE frequencies: its `inv_freq` buffer when the checkpoint has one (checked against

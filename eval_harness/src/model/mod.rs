@@ -6,6 +6,7 @@
 //! * [`layers`] — gain-only LayerNorm, rotate-half RoPE, attention with QK-norm over the whole projection, SwiGLU.
 //! * [`openlm`] — [`OpenLm`]: full-sequence and KV-cache ([`KvCache`]) forward passes giving f32 logits,
 //!   [`target_logprobs`], loading and saving.
+//! * [`init`] — a model drawn from a seed with OpenLM's init (smoke runs, the benchmark, tests).
 //! * [`checkpoint`] — [`StateDict`]: `.safetensors` and OpenLM `epoch_N.pt` files, wrapper prefixes removed, checked
 //!   name by name and shape by shape against a config before anything is built.
 //!
@@ -17,10 +18,14 @@
 pub mod checkpoint;
 pub mod config;
 pub mod error;
+pub mod init;
 pub mod layers;
 pub mod openlm;
 
+/// The tensor types the model's API takes, so callers need no direct candle dependency.
+pub use candle_core::{DType, Device};
 pub use checkpoint::StateDict;
 pub use config::{expected_layout, parameter_count, OpenLmConfig, TensorKind, TensorSpec, PRESET_NAMES};
 pub use error::ModelError;
+pub use init::{seeded_model, seeded_state_dict};
 pub use openlm::{target_logprobs, KvCache, OpenLm};

@@ -205,6 +205,14 @@ impl OpenLm {
         self.logits(&hidden)
     }
 
+    /// The final-norm hidden state `[batch, 1, d]` of the last position of `ids`, run through `cache` as
+    /// [`OpenLm::forward_with_cache`] does: a generation step needs the next token's logits only.
+    pub fn forward_hidden_last(&self, ids: &Tensor, cache: &mut KvCache) -> Result<Tensor> {
+        let hidden = self.run(ids, Some(cache), &mut None)?;
+        let time = hidden.dim(1)?;
+        hidden.narrow(1, time - 1, 1)
+    }
+
     /// As [`OpenLm::forward`], also returning every module's output under OpenLM's module names
     /// (`tok_embeddings`, `layers.{i}.attention_norm`, `layers.{i}.attention.q_norm` / `k_norm` (before RoPE),
     /// `layers.{i}.attention.pos_embed:q_rotated` / `k_rotated` (`[batch, time, heads, head_dim]`),

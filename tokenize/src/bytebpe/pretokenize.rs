@@ -109,14 +109,12 @@ fn run_end(text: &str, from: usize, kind: CharKind, classes: &CharClasses) -> us
 /// `\s+(?!\S)|\s+` at byte `from` (a white-space character).
 fn space_end(text: &str, from: usize, classes: &CharClasses) -> usize {
     let mut last_start = from;
-    let mut count = 0usize;
-    for (i, c) in text[from..].char_indices() {
+    for (count, (i, c)) in text[from..].char_indices().enumerate() {
         if classes.kind(c) != CharKind::Space {
             // Followed by a non-space: a run of two or more gives its last character to the next piece.
             return if count >= 2 { last_start } else { from + i };
         }
         last_start = from + i;
-        count += 1;
     }
     text.len()
 }
