@@ -45,18 +45,7 @@ demo: build
 	@echo "Look inside: $(SLUICE) inspect $(DEMO_OUT)/3-dedup --json -n 1"
 	@echo "What a rerun would do: $(SLUICE) plan recipes/demo.yaml"
 
-demo-## bench-eval: sluice scoring DCLM's Core tasks (first EVAL_LIMIT examples per evaluator) with seeded `tiny` and
-## `micro` models vs the same weights' forward pass in PyTorch, one thread each, one run (needs ../shared; PyTorch
-## from PyPI is a large download)
-EVAL_LIMIT ?= 8
-bench-eval: check-toolchain
-	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install -q torch safetensors numpy
-	$(CARGO) bench -p sluice-eval-harness --bench eval -- prepare $(abspath $(TARGET_DIR))/bench-eval $(EVAL_LIMIT)
-	$(BENCH_VENV)/bin/python benches/eval_peers.py --check-golden ../shared/golden/openlm $(TARGET_DIR)/bench-eval
-	RAYON_NUM_THREADS=1 $(CARGO) bench -p sluice-eval-harness --bench eval -- report $(abspath $(TARGET_DIR))/bench-eval
-
-clean:
+demo-clean:
 	rm -rf $(DEMO_OUT)
 
 ## test: every test (unit, end-to-end on bundled data, on ../shared/data when it exists, and against a
@@ -107,6 +96,17 @@ bench-dedup: check-toolchain
 		--work $(TARGET_DIR)/bench-dedup --copies $(BFF_COPIES) --only bff
 	$(BENCH_VENV)/bin/python benches/dedup_bench.py --sluice $(TARGET_DIR)/release/sluice \
 		--work $(TARGET_DIR)/bench-dedup-minhash --copies $(MINHASH_COPIES) --only minhash
+
+## bench-eval: sluice scoring DCLM's Core tasks (first EVAL_LIMIT examples per evaluator) with seeded `tiny` and
+## `micro` models vs the same weights' forward pass in PyTorch, one thread each, one run (needs ../shared; PyTorch
+## from PyPI is a large download)
+EVAL_LIMIT ?= 8
+bench-eval: check-toolchain
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q torch safetensors numpy
+	$(CARGO) bench -p sluice-eval-harness --bench eval -- prepare $(abspath $(TARGET_DIR))/bench-eval $(EVAL_LIMIT)
+	$(BENCH_VENV)/bin/python benches/eval_peers.py --check-golden ../shared/golden/openlm $(TARGET_DIR)/bench-eval
+	RAYON_NUM_THREADS=1 $(CARGO) bench -p sluice-eval-harness --bench eval -- report $(abspath $(TARGET_DIR))/bench-eval
 
 clean:
 	$(CARGO) clean
