@@ -7,6 +7,18 @@
 
 use candle_core::{DType, Device, Result, Tensor, D};
 
+use super::{cpu_attention, cpu_ops};
+
+/// Whether the one-pass CPU kernels ([`cpu_ops`], [`cpu_attention`]) apply: an f32 tensor in memory.
+fn cpu_f32(x: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == DType::F32
+}
+
+/// An f32 tensor's elements in row-major order.
+fn elements(x: &Tensor) -> Result<Vec<f32>> {
+    x.flatten_all()?.to_vec1::<f32>()
+}
+
 /// Intermediate activations by OpenLM module name, in execution order (see `OpenLm::forward_traced`).
 pub type Trace = Vec<(String, Tensor)>;
 
@@ -50,6 +62,11 @@ impl GainLayerNorm {
 
     /// Normalises over the last dimension.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if cpu_f32(x) {
+            let mut values = elements(x)?;
+            cpu_ops::layer_norm_rows(&mut values, &self.gain_f32.to_vec1::<f32>()?, self.eps);
+            return Tensor::from_vec(values, x.shape(), x.device());
+        }
         let dtype = x.dtype();
         let x = x.to_dtype(DType::F32)?;
         let mean = x.mean_keepdim(D::Minus1)?;
@@ -103,6 +120,12 @@ impl Rope {
 
     /// Rotates `x` (`[.., time, head_dim]`) by the `[time, head_dim]` tables from [`Rope::tables`].
     pub fn apply(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+        if cpu_f32(x) && cpu_f32(cos) {
+            let (time, head_dim) = cos.dims2()?;
+            let mut values = elements(x)?;
+            cpu_ops::rope_rows(&mut values, &elements(cos)?, &elements(sin)?, time, head_dim);
+            return Tensor::from_vec(values, x.shape(), x.device());
+        }
         let half = x.dim(D::Minus1)? / 2;
         let x1 = x.narrow(D::Minus1, 0, half)?;
         let x2 = x.narrow(D::Minus1, half, half)?;
@@ -240,6 +263,9 @@ impl Attention {
 
     /// Causal softmax attention of `q` `[b, h, q_len, hd]` over `k`, `v` `[b, h, k_len, hd]`, in f32.
     fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
+        if q.device().is_cpu() {
+            return self.attend_fused(q, k, v);
+        }
         let dtype = q.dtype();
         let (q_len, k_len) = (q.dim(2)?, k.dim(2)?);
         let q = q.to_dtype(DType::F32)?;
@@ -250,6 +276,21 @@ impl Attention {
         let scores = if q_len > 1 { scores.broadcast_add(&causal_mask(q_len, k_len, q.device())?)? } else { scores };
         let probs = candle_nn::ops::softmax_last_dim(&scores.contiguous()?)?;
         probs.matmul(&v)?.to_dtype(dtype)
+    }
+}
+
+impl Attention {
+    /// [`Attention::attend`] on the CPU: the same arithmetic through [`cpu_attention::causal_attention`], which
+    /// computes only the unmasked scores and allocates no `[q, k]` tensors.
+    fn attend_fused(&self, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
+        let dtype = q.dtype();
+        let (b, h, q_len, head_dim) = q.dims4()?;
+        let k_len = k.dim(2)?;
+        let flat = |t: &Tensor| t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>();
+        let shape = cpu_attention::AttentionShape { heads: b * h, q_len, k_len, head_dim };
+        let scale = (1.0 / (self.head_dim as f64).sqrt()) as f32;
+        let out = cpu_attention::causal_attention(&flat(q)?, &flat(k)?, &flat(v)?, shape, scale);
+        Tensor::from_vec(out, (b, h, q_len, head_dim), q.device())?.to_dtype(dtype)
     }
 }
 
@@ -274,6 +315,14 @@ impl SwiGlu {
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let gate_up = linear(x, &self.w12)?;
+        if cpu_f32(&gate_up) {
+            let mut dims = gate_up.dims().to_vec();
+            if let Some(last) = dims.last_mut() {
+                *last = self.hidden;
+            }
+            let hidden = cpu_ops::silu_gate(&elements(&gate_up)?, self.hidden);
+            return linear(&Tensor::from_vec(hidden, dims, gate_up.device())?, &self.w3);
+        }
         let gate = gate_up.narrow(D::Minus1, 0, self.hidden)?;
         let up = gate_up.narrow(D::Minus1, self.hidden, self.hidden)?;
         linear(&gate.silu()?.mul(&up)?, &self.w3)

@@ -17,6 +17,8 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod cpu_attention;
+pub mod cpu_ops;
 pub mod error;
 pub mod init;
 pub mod layers;
