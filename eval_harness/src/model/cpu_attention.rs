@@ -11,6 +11,8 @@
 
 use rayon::prelude::*;
 
+use super::cpu_ops;
+
 /// Queries per block: large enough for efficient matrix products, small enough that a block's scores
 /// (`BLOCK × keys` floats) stay in cache.
 const BLOCK: usize = 64;
@@ -83,19 +85,32 @@ fn attend_head(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], s: HeadShape, s
 }
 
 /// Softmax over `row[..visible]` in place (`exp(x − max) / Σ`, as torch); the rest (masked keys) set to 0.
+/// The maximum and the sum are taken over [`LANES`] interleaved partial results so that the loops vectorise.
 fn softmax_prefix(row: &mut [f32], visible: usize) {
     let (seen, masked) = row.split_at_mut(visible);
-    let max = seen.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0f32;
-    for x in seen.iter_mut() {
-        *x = (*x - max).exp();
-        sum += *x;
+    let mut maxes = [f32::NEG_INFINITY; LANES];
+    for chunk in seen.chunks(LANES) {
+        for (m, &x) in maxes.iter_mut().zip(chunk) {
+            *m = m.max(x);
+        }
     }
+    let max = maxes.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sums = [0f32; LANES];
+    for chunk in seen.chunks_mut(LANES) {
+        for (s, x) in sums.iter_mut().zip(chunk) {
+            *x = cpu_ops::exp(*x - max);
+            *s += *x;
+        }
+    }
+    let sum: f32 = sums.iter().sum();
     for x in seen.iter_mut() {
         *x /= sum;
     }
     masked.fill(0.0);
 }
+
+/// Partial results per reduction: one AVX register of f32.
+const LANES: usize = 8;
 
 /// A row-major-or-strided f32 matrix to write.
 struct Matrix<'a> {
