@@ -85,8 +85,26 @@ fn attend_head(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], s: HeadShape, s
 }
 
 /// Softmax over `row[..visible]` in place (`exp(x − max) / Σ`, as torch); the rest (masked keys) set to 0.
-/// The maximum and the sum are taken over [`LANES`] interleaved partial results so that the loops vectorise.
+/// On x86-64 CPUs with AVX2 and FMA (checked once per call, cached by std) the same code is compiled for them.
 fn softmax_prefix(row: &mut [f32], visible: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the features the function is compiled for (checked just above).
+        unsafe { softmax_prefix_avx2(row, visible) };
+        return;
+    }
+    softmax_prefix_portable(row, visible);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn softmax_prefix_avx2(row: &mut [f32], visible: usize) {
+    softmax_prefix_portable(row, visible);
+}
+
+/// The maximum and the sum are taken over [`LANES`] interleaved partial results so that the loops vectorise.
+#[inline(always)]
+fn softmax_prefix_portable(row: &mut [f32], visible: usize) {
     let (seen, masked) = row.split_at_mut(visible);
     let mut maxes = [f32::NEG_INFINITY; LANES];
     for chunk in seen.chunks(LANES) {

@@ -19,7 +19,9 @@ pub fn exp(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     // Adding and subtracting 1.5·2²³ rounds to the nearest integer in the default rounding mode.
     const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-87.3, 88.7);
+    // Plain comparisons rather than `clamp` (whose NaN rules cost branches): they become vector max/min.
+    let x = if x < -87.3 { -87.3 } else { x };
+    let x = if x > 88.7 { 88.7 } else { x };
     let n = (x * LOG2E + ROUND) - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p = 1.987_569_2e-4f32;
