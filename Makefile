@@ -64,6 +64,7 @@ bench-extract: check-toolchain
 	$(CARGO) bench --bench extract -- prepare $(BENCH_DIR)
 	$(BENCH_VENV)/bin/python benches/extract_peers.py $(BENCH_DIR)
 	$(CARGO) bench --bench extract -- report $(BENCH_DIR)
+	$(BENCH_VENV)/bin/python benches/wcxb_score.py $(BENCH_DIR)
 
 ## bench-filters: DCLM-Baseline's chain in sluice vs datatrove's filters on DCLM's golden pages, one run
 bench-filters: check-toolchain

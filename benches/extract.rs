@@ -68,6 +68,7 @@ fn prepare(dir: &Path) {
             written += 1;
         }
     }
+    written += prepare_wcxb(dir, &shared.join("extraction_wcxb"));
     let full = shared.join("warc_realhtml/realhtml-trafilatura-aeb.warc.gz");
     let warcs: Vec<PathBuf> = if full.is_file() {
         vec![full]
@@ -95,6 +96,35 @@ fn prepare(dir: &Path) {
         .unwrap();
     }
     println!("prepared {written} pages under {}", dir.join("pages").display());
+}
+
+/// WCXB's test split: the pages, their gold `main_content` and `DIR/wcxb-types.json` (id → page type, from
+/// WCXB's `metadata.json`), so the report can score per page type as WCXB does.
+fn prepare_wcxb(dir: &Path, wcxb: &Path) -> usize {
+    let Ok(metadata) = std::fs::read(wcxb.join("metadata.json")) else {
+        eprintln!("note: {}: absent: no WCXB figures", wcxb.display());
+        return 0;
+    };
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata).unwrap();
+    let mut types = serde_json::Map::new();
+    let truth_dir = wcxb.join("test/ground-truth");
+    let mut ids: Vec<String> = std::fs::read_dir(&truth_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().to_string())
+        .collect();
+    ids.sort();
+    for id in &ids {
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(truth_dir.join(format!("{id}.json"))).unwrap()).unwrap();
+        let mut html = Vec::new();
+        let file = std::fs::File::open(wcxb.join(format!("test/html/{id}.html.gz"))).unwrap();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(file), &mut html).unwrap();
+        write_page(dir, "wcxb", id, &decode_html(&html, None, None).text);
+        write_gold(dir, "wcxb", id, truth["ground_truth"]["main_content"].as_str().unwrap_or_default());
+        types.insert(id.clone(), metadata["files"][id]["page_type"].clone());
+    }
+    std::fs::write(dir.join("wcxb-types.json"), serde_json::to_vec_pretty(&types).unwrap()).unwrap();
+    ids.len()
 }
 
 fn write_gold(dir: &Path, set: &str, id: &str, text: &str) {
@@ -181,7 +211,11 @@ fn normalise(text: &str) -> String {
 }
 
 fn report(dir: &Path) {
-    let sets = ["aeb", "readability", "realhtml"].map(|set| (set, pages(dir, set)));
+    // EXTRACT_SETS=wcxb,aeb limits the report to some sets (while working on the extractor).
+    let only = std::env::var("EXTRACT_SETS").ok();
+    let wanted = |set: &str| only.as_deref().is_none_or(|only| only.split(',').any(|s| s == set));
+    let sets = ["aeb", "readability", "wcxb", "realhtml"]
+        .map(|set| (set, if wanted(set) { pages(dir, set) } else { BTreeMap::new() }));
     let peers = ["resiliparse", "resiliparse_full_page", "trafilatura"];
     println!("| extractor | set | pages | docs/s per core | × resiliparse | P | R | F1 |");
     println!("|---|---|---|---|---|---|---|---|");
@@ -211,6 +245,10 @@ fn report(dir: &Path) {
             };
             println!("| {name} | {set} | {} | {rate:.0} | {ratio} | {quality} |", pages.len());
         }
+        if *set == "wcxb" {
+            wcxb_by_type(dir, &rows, &gold);
+            write_texts(dir, set, &rows);
+        }
         if let (Some(reference), Some((_, ours))) = (&reference, rows.iter().find(|(n, _)| n == "sluice resiliparse")) {
             let same = reference
                 .texts
@@ -223,6 +261,46 @@ fn report(dir: &Path) {
                 reference.texts.len(),
                 100.0 * same as f64 / reference.texts.len().max(1) as f64
             );
+        }
+    }
+}
+
+/// F1 per WCXB page type (macro average over the pages of the type), one row per extractor.
+fn wcxb_by_type(dir: &Path, rows: &[(String, Run)], gold: &BTreeMap<String, String>) {
+    let Ok(types) = std::fs::read(dir.join("wcxb-types.json")) else { return };
+    let types: BTreeMap<String, String> = serde_json::from_slice(&types).unwrap();
+    let mut kinds: Vec<&str> = types.values().map(String::as_str).collect();
+    kinds.sort();
+    kinds.dedup();
+    let counts: Vec<usize> = kinds.iter().map(|k| types.values().filter(|t| t == k).count()).collect();
+    let header: Vec<String> = kinds.iter().zip(&counts).map(|(k, n)| format!("{k} ({n})")).collect();
+    println!("\nwcxb: F1 per page type\n\n| extractor | {} |", header.join(" | "));
+    println!("|---|{}", "---|".repeat(kinds.len()));
+    for (name, run) in rows.iter().filter(|(_, run)| !run.texts.is_empty()) {
+        let cells: Vec<String> = kinds
+            .iter()
+            .map(|kind| {
+                let of_kind: BTreeMap<String, String> = gold
+                    .iter()
+                    .filter(|(id, _)| types.get(*id).is_some_and(|t| t == kind))
+                    .map(|(i, g)| (i.clone(), g.clone()))
+                    .collect();
+                format!("{:.3}", f1_against_gold(run, &of_kind).f1)
+            })
+            .collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+    println!();
+}
+
+/// Writes each extractor's texts to `DIR/out/{extractor}/{set}/` (for `benches/wcxb_score.py`, which scores
+/// them with WCXB's own Python function, and for looking at failures).
+fn write_texts(dir: &Path, set: &str, rows: &[(String, Run)]) {
+    for (name, run) in rows.iter().filter(|(_, run)| !run.texts.is_empty()) {
+        let out = dir.join("out").join(name.replace(' ', "_")).join(set);
+        std::fs::create_dir_all(&out).unwrap();
+        for (id, text) in &run.texts {
+            std::fs::write(out.join(format!("{id}.txt")), text).unwrap();
         }
     }
 }
