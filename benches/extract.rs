@@ -247,8 +247,8 @@ fn report(dir: &Path) {
         }
         if *set == "wcxb" {
             wcxb_by_type(dir, &rows, &gold);
-            write_texts(dir, set, &rows);
         }
+        write_texts(dir, set, &rows);
         if let (Some(reference), Some((_, ours))) = (&reference, rows.iter().find(|(n, _)| n == "sluice resiliparse")) {
             let same = reference
                 .texts
@@ -294,7 +294,7 @@ fn wcxb_by_type(dir: &Path, rows: &[(String, Run)], gold: &BTreeMap<String, Stri
 }
 
 /// Writes each extractor's texts to `DIR/out/{extractor}/{set}/` (for `benches/wcxb_score.py`, which scores
-/// them with WCXB's own Python function, and for looking at failures).
+/// WCXB's with WCXB's own Python function, and for looking at failures).
 fn write_texts(dir: &Path, set: &str, rows: &[(String, Run)]) {
     for (name, run) in rows.iter().filter(|(_, run)| !run.texts.is_empty()) {
         let out = dir.join("out").join(name.replace(' ', "_")).join(set);

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use regex::{Regex, RegexBuilder};
 
 use crate::extract::dom::{Dom, NodeId, Tag};
-use crate::extract::resiliparse::style_hides;
+use crate::extract::resiliparse::{is_streamed_segment, style_hides};
 
 fn pattern(source: &str) -> Regex {
     RegexBuilder::new(source).case_insensitive(true).build().expect("article patterns are valid")
@@ -30,10 +30,25 @@ static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Blocks that are never the article, whatever Readability's pass: comment threads, cookie notices.
-static NEVER: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"(?:^|[\s_-])(?:comments?|comment-?list|disqus|replies|respond|cookies?|consent|gdpr)(?:$|[\s_-])")
-});
+/// Words of a class or id token that name a block that is never the article, whatever Readability's pass:
+/// comment threads, cookie notices.
+const NEVER_WORDS: [&str; 9] =
+    ["comment", "comments", "commentlist", "disqus", "respond", "cookie", "cookies", "consent", "gdpr"];
+
+/// Words that make the next word a property of the block rather than its name: `has-comments` on a page's
+/// `<main>`, `no-comments`, `comments-open` in WordPress's body classes, `comment-count`.
+const MODIFIER_WORDS: [&str; 9] = ["has", "with", "no", "show", "allow", "enable", "open", "closed", "count"];
+
+/// Whether a class or id value names a block that is never the article. Matched on whole tokens, word by
+/// word (`comment-list`, `disqus_thread`, `wp-comments`), not as a substring: `has-comments` (a state of
+/// the page's main block), `bbp-replies` and `topic-with-replies` (a forum thread: the content) are not.
+fn names_never_block(value: &str) -> bool {
+    let is = |list: &[&str], word: &str| list.iter().any(|w| word.eq_ignore_ascii_case(w));
+    value.split_ascii_whitespace().any(|token| {
+        let mut words = token.split(['-', '_']);
+        words.clone().any(|w| is(&NEVER_WORDS, w)) && !words.any(|w| is(&MODIFIER_WORDS, w))
+    })
+}
 
 /// Article metadata blocks (bylines, datelines): dropped from the text when short.
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -74,6 +89,9 @@ pub(crate) struct Stats {
     pub has_block: Vec<bool>,
     /// Excluded as boilerplate (with its subtree).
     pub excluded: Vec<bool>,
+    /// Named as a comment thread or cookie notice ([`names_never_block`]) but not excluded (the passes after
+    /// the strict one): the article's text leaves it out unless the article lies inside one (a thread).
+    pub never: Vec<bool>,
 }
 
 impl Stats {
@@ -116,7 +134,7 @@ fn class_and_id(dom: &Dom, id: NodeId) -> (&str, &str) {
 }
 
 fn is_hidden(dom: &Dom, id: NodeId) -> bool {
-    dom.has_attr(id, "hidden")
+    (dom.has_attr(id, "hidden") && !is_streamed_segment(dom, id))
         || dom.attr(id, "aria-hidden") == Some("true")
         || dom.attr(id, "style").is_some_and(style_hides)
 }
@@ -139,7 +157,21 @@ fn is_unlikely(dom: &Dom, id: NodeId, tag: Tag, in_table_or_code: bool, strip_un
     // Readability matches `class + " " + id`; no pattern can match across the space, so each is matched
     // on its own (no string built per element).
     let any = |re: &Regex| re.is_match(class) || re.is_match(ident);
-    any(&NEVER) || (strip_unlikely && any(&UNLIKELY) && !any(&MAYBE))
+    // Comment threads and cookie notices go in the strict pass only: in the others they are marked
+    // (`Stats::never`) and scored, because on a forum the "comments" are the content.
+    strip_unlikely && (is_never_block(dom, id) || (any(&UNLIKELY) && !any(&MAYBE)))
+}
+
+/// Whether `id`'s class or id names a block that is never the article ([`names_never_block`]).
+fn is_never_block(dom: &Dom, id: NodeId) -> bool {
+    let (class, ident) = class_and_id(dom, id);
+    names_never_block(class) || names_never_block(ident)
+}
+
+/// Whether the article's subtrees lie inside a block named as comments: then it is a thread (a forum's
+/// posts are often `comment`s), and its comment blocks are the content.
+pub(crate) fn is_thread(dom: &Dom, roots: &[NodeId], stats: &Stats) -> bool {
+    roots.iter().any(|&r| std::iter::successors(Some(r), |&n| dom.parent(n)).any(|n| stats.never[n as usize]))
 }
 
 /// Parts of the article block that are not article text: the headline (kept as the title), captions and
@@ -168,6 +200,7 @@ pub(crate) fn stats(dom: &Dom, root: NodeId, strip_unlikely: bool) -> Stats {
         commas: vec![0; n],
         has_block: vec![false; n],
         excluded: vec![false; n],
+        never: vec![false; n],
     };
     // An explicit stack of (node, children already walked?, inside a table or code block?).
     let mut stack = vec![(root, false, false)];
@@ -180,6 +213,7 @@ pub(crate) fn stats(dom: &Dom, root: NodeId, strip_unlikely: bool) -> Stats {
                     stats.excluded[i] = true;
                     continue;
                 }
+                stats.never[i] = is_never_block(dom, id);
                 let inner = in_table_or_code || matches!(tag, Tag::Table | Tag::Code | Tag::Pre);
                 stack.push((id, true, in_table_or_code));
                 stack.extend(dom.children_rev(id).map(|c| (c, false, inner)));
@@ -340,10 +374,16 @@ pub(crate) fn article_roots(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) 
     let best = (0..score.len()).filter(|&i| !score[i].is_nan()).max_by(|&a, &b| score[a].total_cmp(&score[b]));
     let Some(best) = best else { return Vec::new() };
     let mut top = best as NodeId;
+    let shared = shared_ancestor_of_close_candidates(dom, root, &score, best);
     // Climb while a parent scores better (the article is often split over sibling blocks).
     let mut last_score = score[best];
     let threshold = last_score / 3.0;
-    let mut parent = dom.parent(top);
+    let mut parent = if let Some(shared) = shared {
+        top = shared;
+        None
+    } else {
+        dom.parent(top)
+    };
     while let Some(p) = parent.filter(|&p| p != root) {
         let s = score[p as usize];
         if s.is_nan() {
@@ -382,6 +422,36 @@ pub(crate) fn article_roots(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) 
         .collect()
 }
 
+/// Readability's candidates that score this close to the best one are parts of the same article.
+const CLOSE_CANDIDATE_RATIO: f64 = 0.75;
+/// How many of the best candidates Readability compares (`nbTopCandidates`).
+const TOP_CANDIDATES: usize = 5;
+/// How many close candidates must share an ancestor for it to be the article (`MINIMUM_TOPCANDIDATES`).
+const MIN_CLOSE_CANDIDATES: usize = 3;
+
+/// Readability's "alternative candidate ancestors": when several of the best candidates score close to the
+/// best one, the article is spread over blocks (page-builder sections, posts of a thread), and the
+/// lowest ancestor of the best candidate that holds enough of them is the article.
+fn shared_ancestor_of_close_candidates(dom: &Dom, root: NodeId, score: &[f64], best: usize) -> Option<NodeId> {
+    let mut ranked: Vec<usize> = (0..score.len()).filter(|&i| i != best && !score[i].is_nan()).collect();
+    ranked.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
+    let close: Vec<NodeId> = ranked
+        .into_iter()
+        .take(TOP_CANDIDATES - 1)
+        .filter(|&i| score[i] >= score[best] * CLOSE_CANDIDATE_RATIO)
+        .map(|i| i as NodeId)
+        .collect();
+    if close.len() < MIN_CLOSE_CANDIDATES {
+        return None;
+    }
+    let is_below = |node: NodeId, ancestor: NodeId| {
+        std::iter::successors(dom.parent(node), |&n| dom.parent(n)).any(|n| n == ancestor)
+    };
+    std::iter::successors(dom.parent(best as NodeId), |&n| dom.parent(n))
+        .take_while(|&a| a != root)
+        .find(|&a| close.iter().filter(|&&c| is_below(c, a)).count() >= MIN_CLOSE_CANDIDATES)
+}
+
 fn sibling_joins(
     dom: &Dom,
     s: NodeId,
@@ -411,5 +481,31 @@ fn sibling_joins(
     length > 0 && density == 0.0 && {
         let text = dom.text_content(s);
         text.contains(". ") || text.trim_end().ends_with('.')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_never_block;
+
+    #[test]
+    fn comment_blocks_are_named_by_whole_words() {
+        for never in
+            ["comments", "comment-list", "commentlist", "disqus_thread", "wp-comments", "cookie-notice", "gdpr"]
+        {
+            assert!(names_never_block(never), "{never}");
+        }
+        for content in [
+            "main has-comments",
+            "BlogItem has-comments",
+            "forums bbp-replies",
+            "topic-with-replies",
+            "comment-count",
+            "no-comments",
+            "commentary",
+            "recommended",
+        ] {
+            assert!(!names_never_block(content), "{content}");
+        }
     }
 }

@@ -233,8 +233,34 @@ fn is_icon_glyph(text: &str) -> bool {
     }
 }
 
+/// Where the `article` extractor's walk departs from resiliparse's rules (resiliparse mode keeps them all).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules {
+    /// Drop lists less than four levels below `<body>` as navigation.
+    pub drop_shallow_lists: bool,
+    /// Walk into React's streamed segments ([`is_streamed_segment`]) although they are `hidden`.
+    pub show_streamed: bool,
+    /// A `<ul>` whose link text is more than this share of its text is navigation.
+    pub list_link_ratio: f64,
+}
+
+impl Rules {
+    pub const RESILIPARSE: Rules = Rules { drop_shallow_lists: true, show_streamed: false, list_link_ratio: 0.2 };
+}
+
+/// Whether `node` is a segment React's streaming server rendering sent late: `<div hidden id="S:1f">`, which
+/// the page's own script moves into place at once (Next.js pages often hold their whole article in one).
+/// Hidden in the markup, visible to every reader of the page.
+pub(crate) fn is_streamed_segment(dom: &Dom, node: NodeId) -> bool {
+    dom.tag(node) == Tag::Div
+        && dom
+            .attr(node, "id")
+            .and_then(|id| id.strip_prefix("S:"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Whether `node` (at `depth` below `<body>`) belongs to the main content.
-pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, drop_shallow_lists: bool) -> bool {
+pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, rules: Rules) -> bool {
     if dom.is_text(node) {
         let text = trimmed(dom.text(node));
         return text != "¶" && !is_icon_glyph(text);
@@ -245,13 +271,15 @@ pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, d
     match tag {
         Tag::Body | Tag::Main | Tag::H1 => return true,
         Tag::Footer => return depth >= 3 && !link_cluster(dom, node, 0.2, 0) && footer_is_followed(dom, node),
-        Tag::Ul if (drop_shallow_lists && depth < 4) || link_cluster(dom, node, 0.2, 0) => return false,
+        Tag::Ul if (rules.drop_shallow_lists && depth < 4) || link_cluster(dom, node, rules.list_link_ratio, 0) => {
+            return false
+        }
         Tag::Article if depth > 2 && link_cluster(dom, node, 0.2, 500) => return false,
         Tag::Nav | Tag::Aside | Tag::Audio | Tag::Video | Tag::Time => return false,
         _ => {}
     }
     let attr = |name: &str| attr(dom, node, name);
-    if dom.has_attr(node, "hidden")
+    if (dom.has_attr(node, "hidden") && !(rules.show_streamed && is_streamed_segment(dom, node)))
         || matches!(trimmed(attr("rel")), "author" | "icon" | "search" | "prev" | "next" | "tag")
         || matches!(trimmed(attr("itemprop")), "datePublished" | "author" | "url")
         || trimmed(attr("aria-hidden")) == "true"

@@ -23,7 +23,8 @@
 
 mod collect;
 mod main_content;
-pub(crate) use main_content::style_hides;
+use main_content::Rules;
+pub(crate) use main_content::{is_streamed_segment, style_hides};
 mod serialize;
 
 use super::dom::{Dom, NodeId, Tag};
@@ -41,23 +42,27 @@ fn is_skipped_tag(tag: Tag) -> bool {
     )
 }
 
+/// Inside the article's subtrees a list is dropped as navigation only when most of its text is links:
+/// resiliparse's 0.2 drops a post that is a list of sources, downloads or products.
+const ARTICLE_LIST_LINK_RATIO: f64 = 0.5;
+
 pub struct ResiliparseExtractor {
     limits: ExtractLimits,
     main_content: bool,
-    /// Drop lists less than four levels below `<body>` as navigation (resiliparse does; the `article`
-    /// extractor, which has already chosen the article's subtrees, does not).
-    drop_shallow_lists: bool,
+    /// resiliparse's own rules, or the `article` extractor's departures from them ([`Rules`]).
+    rules: Rules,
 }
 
 impl ResiliparseExtractor {
     /// `main_content` as in resiliparse (DCLM used `true`).
     pub fn new(limits: ExtractLimits, main_content: bool) -> Self {
-        ResiliparseExtractor { limits, main_content, drop_shallow_lists: true }
+        ResiliparseExtractor { limits, main_content, rules: Rules::RESILIPARSE }
     }
 
-    /// The walker for text already known to be the article: shallow lists are content.
-    pub(crate) fn keeping_shallow_lists(mut self) -> Self {
-        self.drop_shallow_lists = false;
+    /// The walker for text already known to be the article: shallow lists are content (the article's
+    /// subtrees are already chosen), and so are React's streamed segments.
+    pub(crate) fn for_article(mut self) -> Self {
+        self.rules = Rules { drop_shallow_lists: false, show_streamed: true, list_link_ratio: ARTICLE_LIST_LINK_RATIO };
         self
     }
 }
@@ -111,7 +116,7 @@ impl ResiliparseExtractor {
                 && !is_skipped_tag(tag)
                 && !skip(node)
                 && (!self.main_content
-                    || main_content::is_main_content(dom, node, tag, depth + base_depth, self.drop_shallow_lists));
+                    || main_content::is_main_content(dom, node, tag, depth + base_depth, self.rules));
             if visible {
                 collect(&mut nodes, dom, node, tag, depth, end);
             } else {
