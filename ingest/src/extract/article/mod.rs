@@ -9,7 +9,7 @@
 
 mod candidates;
 
-use super::dom::{Dom, NodeId};
+use super::dom::{Dom, NodeId, Tag};
 use super::metadata::read_dom_metadata;
 use super::resiliparse::ResiliparseExtractor;
 use super::{ExtractError, ExtractLimits, Extracted, Extractor};
@@ -18,6 +18,8 @@ use candidates::{Pass, Stats};
 pub struct ArticleExtractor {
     limits: ExtractLimits,
     walker: ResiliparseExtractor,
+    /// resiliparse's main-content extraction of the whole page.
+    main_content: ResiliparseExtractor,
     /// The last resort: all visible text.
     page: ResiliparseExtractor,
 }
@@ -27,6 +29,7 @@ impl ArticleExtractor {
         ArticleExtractor {
             limits,
             walker: ResiliparseExtractor::new(limits, true).for_article(),
+            main_content: ResiliparseExtractor::new(limits, true),
             page: ResiliparseExtractor::new(limits, false),
         }
     }
@@ -48,6 +51,7 @@ impl Extractor for ArticleExtractor {
         // longest text wins. Passes 2 and 3 differ only in scoring, so they share their statistics.
         let mut stats: [Option<Stats>; 2] = [None, None];
         let mut longest = 0;
+        let mut rejected_thread = false;
         for pass in Pass::ALL {
             let stats = stats[usize::from(pass.strip_unlikely)]
                 .get_or_insert_with(|| candidates::stats(&dom, body, pass.strip_unlikely));
@@ -56,6 +60,7 @@ impl Extractor for ArticleExtractor {
             // A thread found by a later pass (the strict one drops comment blocks) replaces an article only
             // when the strict pass found next to nothing: a short article keeps its comments out.
             if thread && longest >= MAX_CHARS_UNDER_A_THREAD {
+                rejected_thread = true;
                 continue;
             }
             if chars > longest {
@@ -64,6 +69,10 @@ impl Extractor for ArticleExtractor {
             if longest >= MIN_ARTICLE_CHARS {
                 break;
             }
+        }
+        // Not after a rejected thread: there the rest of the page is comments.
+        if !rejected_thread && !out.text.trim().is_empty() {
+            self.replace_a_sliver(&dom, &mut out.text, longest);
         }
         if out.text.trim().is_empty() {
             out.text = self.walker.plain_text(&dom);
@@ -76,6 +85,25 @@ impl Extractor for ArticleExtractor {
     }
 }
 
+/// The least share (in words) of the page's main-content text an article may have (see `extract`).
+const MIN_ARTICLE_SHARE: f64 = 0.1;
+
+/// Bytes of the page's text outside scripts, styles and links (one scan of the node array, no tree walk):
+/// a cheap estimate of how much text the main-content walk could find, so that it runs only when it can
+/// matter.
+fn text_bytes(dom: &Dom) -> usize {
+    (0..dom.nodes.len() as NodeId)
+        .filter(|&n| {
+            dom.is_text(n) && dom.parent(n).is_none_or(|p| !matches!(dom.tag(p), Tag::Script | Tag::Style | Tag::A))
+        })
+        .map(|n| dom.text(n).len())
+        .sum()
+}
+
+fn word_count(text: &str) -> usize {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).count()
+}
+
 /// Readability's `charThreshold` (characters).
 const MIN_ARTICLE_CHARS: usize = 500;
 
@@ -85,6 +113,20 @@ const MIN_ARTICLE_CHARS: usize = 500;
 const MAX_CHARS_UNDER_A_THREAD: usize = 400;
 
 impl ArticleExtractor {
+    /// An article that is a sliver of the page's main content is a fragment the scoring picked from a page
+    /// that is not one article (a listing, a collection, a one-page site, a thread in unlike containers):
+    /// the main-content walk of the whole page replaces it. The walk runs only when the page's text outside
+    /// links could make the article a sliver (on real pages about one in ten; the text changes on 1 in 300).
+    fn replace_a_sliver(&self, dom: &Dom, text: &mut String, chars: usize) {
+        if chars as f64 >= MIN_ARTICLE_SHARE * text_bytes(dom) as f64 {
+            return;
+        }
+        let main = self.main_content.plain_text(dom);
+        if (word_count(text) as f64) < MIN_ARTICLE_SHARE * word_count(&main) as f64 {
+            *text = main;
+        }
+    }
+
     /// The article's text in one pass, and whether it is a thread (see [`candidates::is_thread`]).
     fn article_text(&self, dom: &Dom, body: NodeId, stats: &Stats, pass: Pass) -> (String, bool) {
         let roots = candidates::article_roots(dom, body, stats, pass);
@@ -206,6 +248,28 @@ mod tests {
         for i in 0..4 {
             assert!(text.contains(&format!("about section {i}")), "section {i} kept: {text}");
         }
+    }
+
+    #[test]
+    fn a_listing_is_not_cut_down_to_its_intro() {
+        // A collection page: one intro paragraph scores as the article; the cards are whole links and score
+        // nothing. The intro is a sliver of the page, so the page's main content is kept.
+        let cards: String = (0..30)
+            .map(|i| {
+                format!(
+                    "<a class='item' href='/e{i}'><p>Exhibition {i}</p><p>Gallery {i}, open daily until March, \
+                     tickets at the door</p></a>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><nav><a href='/'>Home</a></nav><div class='intro'><p>Our current exhibitions, from \
+             painting and sculpture to photography, drawing, prints, and the works of local artists.</p></div>\
+             <div class='grid'>{cards}</div></body></html>"
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Our current exhibitions"), "{text}");
+        assert!(text.contains("Gallery 17, open daily"), "the cards are kept: {text}");
     }
 
     #[test]
