@@ -168,6 +168,16 @@ fn is_never_block(dom: &Dom, id: NodeId) -> bool {
     names_never_block(class) || names_never_block(ident)
 }
 
+/// The page's one main element (`<main>` or `role="main"`), if it has exactly one.
+pub(crate) fn unique_main(dom: &Dom, body: NodeId) -> Option<NodeId> {
+    let mut mains = dom
+        .descendants(body)
+        .filter(|&n| dom.is_element(n) && (dom.tag(n) == Tag::Main || dom.attr(n, "role") == Some("main")));
+    let main = mains.next()?;
+    // A `<main role="main">` counts once; a second, separate one makes the landmark ambiguous.
+    mains.all(|other| dom.is_inside(other, main)).then_some(main)
+}
+
 /// Whether the article's subtrees lie inside a block named as comments: then it is a thread (a forum's
 /// posts are often `comment`s), and its comment blocks are the content.
 pub(crate) fn is_thread(dom: &Dom, roots: &[NodeId], stats: &Stats) -> bool {

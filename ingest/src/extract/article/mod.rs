@@ -129,7 +129,14 @@ impl ArticleExtractor {
 
     /// The article's text in one pass, and whether it is a thread (see [`candidates::is_thread`]).
     fn article_text(&self, dom: &Dom, body: NodeId, stats: &Stats, pass: Pass) -> (String, bool) {
-        let roots = candidates::article_roots(dom, body, stats, pass);
+        let mut roots = candidates::article_roots(dom, body, stats, pass);
+        // The page's main landmark holds more text than an article found outside it: the article is in it.
+        let roots_text: u32 = roots.iter().map(|&r| stats.text[r as usize]).sum();
+        let main = candidates::unique_main(dom, body)
+            .filter(|&m| !roots.iter().any(|&r| dom.is_inside(r, m)) && stats.text[m as usize] > roots_text);
+        if let Some(main) = main {
+            roots = candidates::article_roots(dom, main, stats, pass);
+        }
         let thread = candidates::is_thread(dom, &roots, stats);
         let skip = |id: NodeId| {
             let i = id as usize;
@@ -270,6 +277,23 @@ mod tests {
         let text = article_text(&html);
         assert!(text.contains("Our current exhibitions"), "{text}");
         assert!(text.contains("Gallery 17, open daily"), "the cards are kept: {text}");
+    }
+
+    #[test]
+    fn an_article_outside_the_main_landmark_gives_way_to_it() {
+        // The densest block (a newsletter blurb full of commas) sits outside `<main>`; `<main>` holds more
+        // text, spread thinly over many event entries: the article is looked for inside `<main>`.
+        let blurb = "<p>Stay up to date, every week, with events, exhibitions, talks, tours, classes, openings, \
+                     members' nights, family days, and more, straight to your inbox, free, always.</p>";
+        let events: String = (0..12)
+            .map(|i| format!("<section><div><h3>Event {i}</h3><p>Event {i} is a talk in the main hall about the collection and its history.</p></div></section>"))
+            .collect();
+        let html = format!(
+            "<html><body><div class='wrap'><div class='newsletter'>{blurb}{blurb}</div><img src='logo.png'></div>\
+             <main>{events}</main></body></html>"
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Event 7 is a talk"), "{text}");
     }
 
     #[test]

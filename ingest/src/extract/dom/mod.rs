@@ -204,6 +204,11 @@ impl Dom {
         std::iter::successors(some(self.node(id).last_child), move |&c| self.prev_sibling(c))
     }
 
+    /// Whether `node` is `ancestor` or lies below it.
+    pub fn is_inside(&self, node: NodeId, ancestor: NodeId) -> bool {
+        std::iter::successors(Some(node), |&n| self.parent(n)).any(|n| n == ancestor)
+    }
+
     /// Every node below `id` in document order (pre-order), `id` excluded.
     pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
         Descendants { dom: self, root: id, next: self.first_child(id) }
