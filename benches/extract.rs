@@ -296,7 +296,8 @@ fn wcxb_by_type(dir: &Path, rows: &[(String, Run)], gold: &BTreeMap<String, Stri
 /// Writes each extractor's texts to `DIR/out/{extractor}/{set}/` (for `benches/wcxb_score.py`, which scores
 /// WCXB's with WCXB's own Python function, and for looking at failures).
 fn write_texts(dir: &Path, set: &str, rows: &[(String, Run)]) {
-    for (name, run) in rows.iter().filter(|(_, run)| !run.texts.is_empty()) {
+    // The peers' texts are already under DIR/peers/.
+    for (name, run) in rows.iter().filter(|(name, run)| name.starts_with("sluice ") && !run.texts.is_empty()) {
         let out = dir.join("out").join(name.replace(' ', "_")).join(set);
         std::fs::create_dir_all(&out).unwrap();
         for (id, text) in &run.texts {

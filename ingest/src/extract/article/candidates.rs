@@ -1,8 +1,9 @@
 //! Which subtrees hold the article: Readability's content scoring on sluice's DOM.
 //!
 //! Paragraph-like elements earn points for their text (length, commas) and hand them up to their
-//! ancestors; elements whose class or id looks like boilerplate are never candidates; link-heavy
-//! candidates are discounted. The best candidate and the siblings that score close to it are the article.
+//! ancestors; elements whose class or id looks like boilerplate are not candidates in the strict pass;
+//! link-heavy candidates are discounted. The best candidate — or the shared ancestor of several close
+//! ones — and the siblings that score close to it are the article.
 //! The algorithm and its class/id patterns follow Mozilla Readability.js (Apache-2.0).
 
 use std::sync::LazyLock;

@@ -6,6 +6,13 @@
 //! headings, lists, tables, code and paragraph breaks. Pages where no article is found keep the
 //! main-content walk's text of the whole page (or, if that is empty, all visible text), so nothing is lost
 //! to the extractor's judgement at ingest time.
+//!
+//! Where it departs from Readability, each measured on the ScrapingHub, Readability and WCXB sets
+//! (`docs/extraction.md`): comment blocks are recognised by whole class words and kept when the article lies
+//! inside one (forum threads); close top candidates lift the article to their shared ancestor (content over
+//! page-builder blocks, as Readability.js itself does); an article outside the page's one `<main>` that
+//! holds more text gives way to it; an article that is a sliver of the page's main content (listings,
+//! collections) gives way to the whole main content; React's streamed segments are content.
 
 mod candidates;
 
