@@ -98,9 +98,9 @@ fn extraction_quality_does_not_regress_on_the_benchmark() {
 }
 
 /// WCXB's test split (511 real pages of 7 types): `article` F1 overall and per page type, with WCXB's metric
-/// (sluice's `score`, the same lower-cased `\w+` multisets). Measured when written: overall 0.861 (trafilatura
-/// 2.3.1 0.861, resiliparse 0.793; sluice before extraction v2 0.779); forum 0.767, listing 0.682,
-/// collection 0.603, service 0.807, documentation 0.909, product 0.761, article 0.956.
+/// (sluice's `score`, the same lower-cased `\w+` multisets). Measured when written: overall 0.870 (trafilatura
+/// 2.3.1 0.861, resiliparse 0.793; sluice before extraction v2 0.779); forum 0.815, listing 0.678,
+/// collection 0.613, service 0.827, documentation 0.910, product 0.779, article 0.958.
 #[test]
 fn wcxb_quality_does_not_regress() {
     let Some(shared) = shared_or_skip("wcxb_quality_does_not_regress") else { return };
@@ -128,8 +128,9 @@ fn wcxb_quality_does_not_regress() {
     for (kind, f1s) in &by_type {
         eprintln!("  {kind}: {:.3} over {} pages", mean(f1s), f1s.len());
     }
-    assert!(mean(&all) >= 0.855, "WCXB F1 {:.3}", mean(&all));
-    assert!(mean(&by_type["forum"]) >= 0.76, "forum F1 {:.3}", mean(&by_type["forum"]));
+    assert!(mean(&all) >= 0.865, "WCXB F1 {:.3}", mean(&all));
+    assert!(mean(&by_type["forum"]) >= 0.80, "forum F1 {:.3}", mean(&by_type["forum"]));
+    assert!(mean(&by_type["service"]) >= 0.82, "service F1 {:.3}", mean(&by_type["service"]));
     assert!(mean(&by_type["listing"]) >= 0.67, "listing F1 {:.3}", mean(&by_type["listing"]));
     assert!(mean(&by_type["article"]) >= 0.945, "article-page F1 {:.3}", mean(&by_type["article"]));
 }

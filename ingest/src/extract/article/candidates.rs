@@ -179,6 +179,34 @@ pub(crate) fn unique_main(dom: &Dom, body: NodeId) -> Option<NodeId> {
     mains.all(|other| dom.is_inside(other, main)).then_some(main)
 }
 
+/// An article with less than this share of the text of the main landmark it lies in is a part of it.
+const MIN_SHARE_OF_MAIN: f64 = 0.5;
+
+/// Weighs the article's `roots` against the page's one main landmark (HTML5's `<main>`, which holds the
+/// page's main content by definition): an article outside it that has less text than it is looked for
+/// inside it; an article inside it with under half its text is a part of content spread over sections
+/// that score apart (service pages, documentation, threads), and the landmark is the article.
+pub(crate) fn weigh_against_main(
+    dom: &Dom,
+    main: NodeId,
+    roots: Vec<NodeId>,
+    stats: &Stats,
+    pass: Pass,
+) -> Vec<NodeId> {
+    if roots.is_empty() {
+        return roots;
+    }
+    let text: u32 = roots.iter().map(|&r| stats.text[r as usize]).sum();
+    let main_text = stats.text[main as usize];
+    if !roots.iter().any(|&r| dom.is_inside(r, main)) {
+        return if main_text > text { article_roots(dom, main, stats, pass) } else { roots };
+    }
+    if roots.iter().all(|&r| dom.is_inside(r, main)) && (text as f64) < MIN_SHARE_OF_MAIN * main_text as f64 {
+        return vec![main];
+    }
+    roots
+}
+
 /// Whether the article's subtrees lie inside a block named as comments: then it is a thread (a forum's
 /// posts are often `comment`s), and its comment blocks are the content.
 pub(crate) fn is_thread(dom: &Dom, roots: &[NodeId], stats: &Stats) -> bool {

@@ -10,9 +10,10 @@
 //! Where it departs from Readability, each measured on the ScrapingHub, Readability and WCXB sets
 //! (`docs/extraction.md`): comment blocks are recognised by whole class words and kept when the article lies
 //! inside one (forum threads); close top candidates lift the article to their shared ancestor (content over
-//! page-builder blocks, as Readability.js itself does); an article outside the page's one `<main>` that
-//! holds more text gives way to it; an article that is a sliver of the page's main content (listings,
-//! collections) gives way to the whole main content; React's streamed segments are content.
+//! page-builder blocks, as Readability.js itself does); the page's one `<main>` is weighed against the
+//! article (an article outside it that holds less text, or inside it with under half its text, gives way
+//! to it); an article that is a sliver of the page's main content (listings, collections) gives way to the
+//! whole main content; React's streamed segments are content.
 
 mod candidates;
 
@@ -137,12 +138,8 @@ impl ArticleExtractor {
     /// The article's text in one pass, and whether it is a thread (see [`candidates::is_thread`]).
     fn article_text(&self, dom: &Dom, body: NodeId, stats: &Stats, pass: Pass) -> (String, bool) {
         let mut roots = candidates::article_roots(dom, body, stats, pass);
-        // The page's main landmark holds more text than an article found outside it: the article is in it.
-        let roots_text: u32 = roots.iter().map(|&r| stats.text[r as usize]).sum();
-        let main = candidates::unique_main(dom, body)
-            .filter(|&m| !roots.iter().any(|&r| dom.is_inside(r, m)) && stats.text[m as usize] > roots_text);
-        if let Some(main) = main {
-            roots = candidates::article_roots(dom, main, stats, pass);
+        if let Some(main) = candidates::unique_main(dom, body) {
+            roots = candidates::weigh_against_main(dom, main, roots, stats, pass);
         }
         let thread = candidates::is_thread(dom, &roots, stats);
         let skip = |id: NodeId| {
@@ -301,6 +298,35 @@ mod tests {
         );
         let text = article_text(&html);
         assert!(text.contains("Event 7 is a talk"), "{text}");
+    }
+
+    #[test]
+    fn a_service_page_is_its_main_landmark() {
+        // The hero scores best, but the features and the FAQ, scored apart, hold most of `<main>`'s text.
+        let hero = "<p>Design, prototype, and test your product, in minutes, with your team, on any device, \
+                    from one shared workspace.</p>";
+        let cards: String = (0..6)
+            .map(|i| {
+                format!(
+                    "<div class='card'><h3>Feature {i}</h3><p>Feature {i} saves your team hours every week.</p></div>"
+                )
+            })
+            .collect();
+        let faq: String = (0..8)
+            .map(|i| {
+                format!("<dt>Question {i}?</dt><dd>Answer {i} explains the plan and its price in plain words.</dd>")
+            })
+            .collect();
+        let html = format!(
+            "<html><body><header><a href='/'>Logo</a></header><main><div class='hero'><div class='inner'>{hero}{hero}\
+             </div><img src='x.png'></div><div class='features'><div class='grid'>{cards}</div></div>\
+             <div class='faq'><dl>{faq}</dl></div></main><footer>© 2026</footer></body></html>"
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Design, prototype"), "{text}");
+        assert!(text.contains("Feature 4 saves"), "the features are kept: {text}");
+        assert!(text.contains("Answer 6 explains"), "the FAQ is kept: {text}");
+        assert!(!text.contains("© 2026"), "{text}");
     }
 
     #[test]
