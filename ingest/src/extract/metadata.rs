@@ -40,3 +40,16 @@ pub(crate) fn read_dom_metadata(dom: &Dom, out: &mut Extracted) {
         out.description = og_description;
     }
 }
+
+/// Whether the page declares itself an article (`<meta property="og:type" content="article">`, Open Graph's
+/// type for news and blog posts; listings, products and sites declare `website`, `product`, … or nothing).
+/// The whole document is searched: a stray element in `<head>` moves the metas after it into `<body>`.
+pub(crate) fn declares_article(dom: &Dom) -> bool {
+    let Some(html) = dom.html() else { return false };
+    dom.descendants(html).any(|node| {
+        dom.is_element(node)
+            && dom.tag(node) == Tag::Meta
+            && dom_attr_is(dom, node, "property", "og:type")
+            && dom_attr_is(dom, node, "content", "article")
+    })
+}

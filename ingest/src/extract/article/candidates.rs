@@ -207,6 +207,37 @@ pub(crate) fn weigh_against_main(
     roots
 }
 
+/// The fewest children of one structure that make a listing.
+const MIN_LISTING_ITEMS: u32 = 4;
+/// The least text per item (characters) of a listing: a menu's or a tag cloud's entries are shorter.
+const MIN_LISTING_ITEM_CHARS: u32 = 25;
+
+/// The element whose children repeat one structure (same tag and class) with the most text — a listing's
+/// cards, a forum's thread list, a product grid — outside excluded blocks: (element, the items' text).
+pub(crate) fn listing(dom: &Dom, root: NodeId, stats: &Stats) -> Option<(NodeId, u32)> {
+    let mut best: Option<(NodeId, u32)> = None;
+    let mut groups: Vec<((Tag, &str), u32, u32)> = Vec::new();
+    for parent in dom.descendants(root).filter(|&n| dom.is_element(n) && stats.text[n as usize] > 0) {
+        groups.clear();
+        for child in dom.children(parent).filter(|&c| dom.is_element(c) && stats.text[c as usize] > 0) {
+            let key = (dom.tag(child), dom.attr(child, "class").unwrap_or_default());
+            match groups.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, count, text)) => (*count, *text) = (*count + 1, *text + stats.text[child as usize]),
+                None => groups.push((key, 1, stats.text[child as usize])),
+            }
+        }
+        for &(_, count, text) in &groups {
+            if count >= MIN_LISTING_ITEMS
+                && text >= count * MIN_LISTING_ITEM_CHARS
+                && best.is_none_or(|(_, t)| text > t)
+            {
+                best = Some((parent, text));
+            }
+        }
+    }
+    best
+}
+
 /// Whether the article's subtrees lie inside a block named as comments: then it is a thread (a forum's
 /// posts are often `comment`s), and its comment blocks are the content.
 pub(crate) fn is_thread(dom: &Dom, roots: &[NodeId], stats: &Stats) -> bool {

@@ -13,12 +13,13 @@
 //! page-builder blocks, as Readability.js itself does); the page's one `<main>` is weighed against the
 //! article (an article outside it that holds less text, or inside it with under half its text, gives way
 //! to it); an article that is a sliver of the page's main content (listings, collections) gives way to the
-//! whole main content; React's streamed segments are content.
+//! whole main content; a short article on a page that does not declare itself one gets the page's listing
+//! (cards, thread lists) added; React's streamed segments are content.
 
 mod candidates;
 
 use super::dom::{Dom, NodeId, Tag};
-use super::metadata::read_dom_metadata;
+use super::metadata::{declares_article, read_dom_metadata};
 use super::resiliparse::ResiliparseExtractor;
 use super::{ExtractError, ExtractLimits, Extracted, Extractor};
 use candidates::{Pass, Stats};
@@ -82,6 +83,11 @@ impl Extractor for ArticleExtractor {
         if !rejected_thread && !out.text.trim().is_empty() {
             self.replace_a_sliver(&dom, &mut out.text, longest);
         }
+        if !rejected_thread && longest < MIN_ARTICLE_CHARS {
+            if let Some(strict) = &stats[usize::from(Pass::ALL[0].strip_unlikely)] {
+                self.add_a_listing(&dom, body, strict, &mut out.text);
+            }
+        }
         if out.text.trim().is_empty() {
             out.text = self.walker.plain_text(&dom);
             out.fell_back = true;
@@ -92,6 +98,9 @@ impl Extractor for ArticleExtractor {
         Ok(out)
     }
 }
+
+/// How much more text than a short article a listing must hold to be added to it (see `add_a_listing`).
+const LISTING_OVER_ARTICLE: f64 = 2.0;
 
 /// The least share (in words) of the page's main-content text an article may have (see `extract`).
 const MIN_ARTICLE_SHARE: f64 = 0.1;
@@ -133,6 +142,22 @@ impl ArticleExtractor {
         if (word_count(text) as f64) < MIN_ARTICLE_SHARE * word_count(&main) as f64 {
             *text = main;
         }
+    }
+
+    /// Where Readability found less than its minimum on a page that does not declare itself an article, a
+    /// listing (cards, a thread list, a product grid: [`candidates::listing`]) with more than twice that
+    /// text is the page's content too: its text, links included, follows the article's. Its items score
+    /// nothing in Readability (they are mostly links) and resiliparse drops them as link clusters.
+    fn add_a_listing(&self, dom: &Dom, body: NodeId, strict: &Stats, text: &mut String) {
+        let Some((listing, listing_text)) = candidates::listing(dom, body, strict) else { return };
+        if (listing_text as f64) <= LISTING_OVER_ARTICLE * text.chars().count() as f64 || declares_article(dom) {
+            return;
+        }
+        let items = self.page.text_of_subtrees(dom, &[listing], &|_| false);
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&items);
     }
 
     /// The article's text in one pass, and whether it is a thread (see [`candidates::is_thread`]).
@@ -327,6 +352,31 @@ mod tests {
         assert!(text.contains("Feature 4 saves"), "the features are kept: {text}");
         assert!(text.contains("Answer 6 explains"), "the FAQ is kept: {text}");
         assert!(!text.contains("© 2026"), "{text}");
+    }
+
+    #[test]
+    fn a_thread_list_is_kept_unless_the_page_is_an_article() {
+        // A forum's thread list: each item is a linked title and a byline, the page's one paragraph is the
+        // forum's description. Readability finds only that; the list is the content.
+        let items: String = (0..8)
+            .map(|i| {
+                format!(
+                    "<div class='item'><div class='title'><a href='/t/{i}'>Looking for plans for a table, thread {i}</a>\
+                     </div><div class='meta'><a href='/u/{i}'>member{i}</a> · 3 replies</div></div>"
+                )
+            })
+            .collect();
+        let page = |head: &str| {
+            format!(
+                "<html><head>{head}</head><body><div class='wrap'><div class='box'><div class='desc'><p>Project and \
+                 design discussion.</p></div><div class='list'>{items}</div></div></div></body></html>"
+            )
+        };
+        let text = article_text(&page(""));
+        assert!(text.contains("Looking for plans for a table, thread 5"), "{text}");
+        // A page that declares itself an article keeps Readability's choice: its lists are related links.
+        let text = article_text(&page("<meta property='og:type' content='article'>"));
+        assert!(!text.contains("thread 5"), "{text}");
     }
 
     #[test]
