@@ -98,8 +98,8 @@ fn extraction_quality_does_not_regress_on_the_benchmark() {
 }
 
 /// WCXB's test split (511 real pages of 7 types): `article` F1 overall and per page type, with WCXB's metric
-/// (sluice's `score`, the same lower-cased `\w+` multisets). Measured when written: overall 0.877 (trafilatura
-/// 2.3.1 0.861, resiliparse 0.793; sluice before extraction v2 0.779); forum 0.815, listing 0.686,
+/// (sluice's `score`, the same lower-cased `\w+` multisets). Measured when written: overall 0.880 (trafilatura
+/// 2.3.1 0.861, resiliparse 0.793; sluice before extraction v2 0.779); forum 0.815, listing 0.720,
 /// collection 0.700, service 0.827, documentation 0.918, product 0.779, article 0.958.
 #[test]
 fn wcxb_quality_does_not_regress() {
@@ -128,11 +128,11 @@ fn wcxb_quality_does_not_regress() {
     for (kind, f1s) in &by_type {
         eprintln!("  {kind}: {:.3} over {} pages", mean(f1s), f1s.len());
     }
-    assert!(mean(&all) >= 0.872, "WCXB F1 {:.3}", mean(&all));
+    assert!(mean(&all) >= 0.875, "WCXB F1 {:.3}", mean(&all));
     assert!(mean(&by_type["collection"]) >= 0.68, "collection F1 {:.3}", mean(&by_type["collection"]));
     assert!(mean(&by_type["forum"]) >= 0.80, "forum F1 {:.3}", mean(&by_type["forum"]));
     assert!(mean(&by_type["service"]) >= 0.82, "service F1 {:.3}", mean(&by_type["service"]));
-    assert!(mean(&by_type["listing"]) >= 0.67, "listing F1 {:.3}", mean(&by_type["listing"]));
+    assert!(mean(&by_type["listing"]) >= 0.71, "listing F1 {:.3}", mean(&by_type["listing"]));
     assert!(mean(&by_type["article"]) >= 0.945, "article-page F1 {:.3}", mean(&by_type["article"]));
 }
 

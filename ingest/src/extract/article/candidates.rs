@@ -212,7 +212,7 @@ const MIN_LISTING_ITEMS: u32 = 4;
 /// The least text per item (characters) of a listing: a menu's or a tag cloud's entries are shorter.
 const MIN_LISTING_ITEM_CHARS: u32 = 25;
 
-/// The element whose children repeat one structure (same tag and class) with the most text — a listing's
+/// The element whose children repeat one structure (same tag and first class) with the most text — a listing's
 /// cards, a forum's thread list, a product grid — outside excluded blocks: (element, the items' text).
 pub(crate) fn listing(dom: &Dom, root: NodeId, stats: &Stats) -> Option<(NodeId, u32)> {
     let mut best: Option<(NodeId, u32)> = None;
@@ -220,7 +220,9 @@ pub(crate) fn listing(dom: &Dom, root: NodeId, stats: &Stats) -> Option<(NodeId,
     for parent in dom.descendants(root).filter(|&n| dom.is_element(n) && stats.text[n as usize] > 0) {
         groups.clear();
         for child in dom.children(parent).filter(|&c| dom.is_element(c) && stats.text[c as usize] > 0) {
-            let key = (dom.tag(child), dom.attr(child, "class").unwrap_or_default());
+            // The first class names the kind of item; later ones often carry the item's id or state.
+            let class = dom.attr(child, "class").unwrap_or_default();
+            let key = (dom.tag(child), class.split_ascii_whitespace().next().unwrap_or_default());
             match groups.iter_mut().find(|(k, _, _)| *k == key) {
                 Some((_, count, text)) => (*count, *text) = (*count + 1, *text + stats.text[child as usize]),
                 None => groups.push((key, 1, stats.text[child as usize])),

@@ -356,12 +356,12 @@ mod tests {
 
     #[test]
     fn a_thread_list_is_kept_unless_the_page_is_an_article() {
-        // A forum's thread list: each item is a linked title and a byline, the page's one paragraph is the
-        // forum's description. Readability finds only that; the list is the content.
+        // A forum's thread list: each item is a linked title and a byline (its class carries its id), the
+        // page's one paragraph is the forum's description. Readability finds only that; the list is the content.
         let items: String = (0..8)
             .map(|i| {
                 format!(
-                    "<div class='item'><div class='title'><a href='/t/{i}'>Looking for plans for a table, thread {i}</a>\
+                    "<div class='item thread-{i}'><div class='title'><a href='/t/{i}'>Looking for plans for a table, thread {i}</a>\
                      </div><div class='meta'><a href='/u/{i}'>member{i}</a> · 3 replies</div></div>"
                 )
             })
