@@ -516,12 +516,9 @@ fn shared_ancestor_of_close_candidates(dom: &Dom, root: NodeId, score: &[f64], b
     if close.len() < MIN_CLOSE_CANDIDATES {
         return None;
     }
-    let is_below = |node: NodeId, ancestor: NodeId| {
-        std::iter::successors(dom.parent(node), |&n| dom.parent(n)).any(|n| n == ancestor)
-    };
     std::iter::successors(dom.parent(best as NodeId), |&n| dom.parent(n))
         .take_while(|&a| a != root)
-        .find(|&a| close.iter().filter(|&&c| is_below(c, a)).count() >= MIN_CLOSE_CANDIDATES)
+        .find(|&a| close.iter().filter(|&&c| c != a && dom.is_inside(c, a)).count() >= MIN_CLOSE_CANDIDATES)
 }
 
 fn sibling_joins(

@@ -61,10 +61,11 @@ impl Extractor for ArticleExtractor {
         let mut stats: [Option<Stats>; 2] = [None, None];
         let mut longest = 0;
         let mut rejected_thread = false;
+        let main = candidates::unique_main(&dom, body);
         for pass in Pass::ALL {
             let stats = stats[usize::from(pass.strip_unlikely)]
                 .get_or_insert_with(|| candidates::stats(&dom, body, pass.strip_unlikely));
-            let (text, thread) = self.article_text(&dom, body, stats, pass);
+            let (text, thread) = self.article_text(&dom, body, main, stats, pass);
             let chars = text.chars().count();
             // A thread found by a later pass (the strict one drops comment blocks) replaces an article only
             // when the strict pass found next to nothing: a short article keeps its comments out.
@@ -161,9 +162,10 @@ impl ArticleExtractor {
     }
 
     /// The article's text in one pass, and whether it is a thread (see [`candidates::is_thread`]).
-    fn article_text(&self, dom: &Dom, body: NodeId, stats: &Stats, pass: Pass) -> (String, bool) {
+    /// `main` is the page's one main landmark, if any ([`candidates::unique_main`]).
+    fn article_text(&self, dom: &Dom, body: NodeId, main: Option<NodeId>, stats: &Stats, pass: Pass) -> (String, bool) {
         let mut roots = candidates::article_roots(dom, body, stats, pass);
-        if let Some(main) = candidates::unique_main(dom, body) {
+        if let Some(main) = main {
             roots = candidates::weigh_against_main(dom, main, roots, stats, pass);
         }
         let thread = candidates::is_thread(dom, &roots, stats);
