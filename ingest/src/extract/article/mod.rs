@@ -14,7 +14,8 @@
 //! article (an article outside it that holds less text, or inside it with under half its text, gives way
 //! to it); an article that is a sliver of the page's main content (listings, collections) gives way to the
 //! whole main content; a short article on a page that does not declare itself one gets the page's listing
-//! (cards, thread lists) added; React's streamed segments are content.
+//! (cards, thread lists) added; React's streamed segments are content, and so is `<noscript>` content on
+//! a page that shows next to nothing without JavaScript.
 
 mod candidates;
 
@@ -89,6 +90,9 @@ impl Extractor for ArticleExtractor {
                 self.add_a_listing(&dom, body, strict, &mut out.text);
             }
         }
+        if !rejected_thread && longest < MIN_ARTICLE_CHARS {
+            self.add_noscript_content(&dom, body, &mut out.text);
+        }
         if out.text.trim().is_empty() {
             out.text = self.walker.plain_text(&dom);
             out.fell_back = true;
@@ -100,8 +104,13 @@ impl Extractor for ArticleExtractor {
     }
 }
 
-/// How much more text than a short article a listing must hold to be added to it (see `add_a_listing`).
-const LISTING_OVER_ARTICLE: f64 = 2.0;
+/// How much more text than a short article a listing or `<noscript>` content must hold to be added to it
+/// (see `add_a_listing`, `add_noscript_content`).
+const ADDED_OVER_ARTICLE: f64 = 2.0;
+
+/// The least text (characters) `<noscript>` content must have to be a page's content (see
+/// `add_noscript_content`): "please enable JavaScript" notices are shorter.
+const MIN_NOSCRIPT_CHARS: usize = 200;
 
 /// The least share (in words) of the page's main-content text an article may have (see `extract`).
 const MIN_ARTICLE_SHARE: f64 = 0.1;
@@ -151,7 +160,7 @@ impl ArticleExtractor {
     /// nothing in Readability (they are mostly links) and resiliparse drops them as link clusters.
     fn add_a_listing(&self, dom: &Dom, body: NodeId, strict: &Stats, text: &mut String) {
         let Some((listing, listing_text)) = candidates::listing(dom, body, strict) else { return };
-        if (listing_text as f64) <= LISTING_OVER_ARTICLE * text.chars().count() as f64 || declares_article(dom) {
+        if (listing_text as f64) <= ADDED_OVER_ARTICLE * text.chars().count() as f64 || declares_article(dom) {
             return;
         }
         let items = self.page.text_of_subtrees(dom, &[listing], &|_| false);
@@ -159,6 +168,28 @@ impl ArticleExtractor {
             text.push_str("\n\n");
         }
         text.push_str(&items);
+    }
+
+    /// A page that renders its content with JavaScript may give script-less readers (crawlers among them)
+    /// the content in `<body>`'s `<noscript>` elements, which every walk skips (as resiliparse and browsers
+    /// with scripting on do). Where Readability found less than its minimum and the noscript elements hold
+    /// more than twice that text, and at least [`MIN_NOSCRIPT_CHARS`] (more than an "enable JavaScript"
+    /// notice), their content follows the article's.
+    fn add_noscript_content(&self, dom: &Dom, body: NodeId, text: &mut String) {
+        let roots: Vec<NodeId> =
+            dom.descendants(body).filter(|&n| dom.is(n, Tag::Noscript)).flat_map(|n| dom.children(n)).collect();
+        if roots.is_empty() {
+            return;
+        }
+        let content = self.walker.text_of_subtrees(dom, &roots, &|_| false);
+        let chars = content.trim().chars().count();
+        if chars < MIN_NOSCRIPT_CHARS || (chars as f64) <= ADDED_OVER_ARTICLE * text.chars().count() as f64 {
+            return;
+        }
+        if !text.trim().is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(content.trim());
     }
 
     /// The article's text in one pass, and whether it is a thread (see [`candidates::is_thread`]).
@@ -393,6 +424,38 @@ mod tests {
         let text = article_text(&html);
         assert!(text.contains("Paragraph 4 about sleep"), "{text}");
         assert!(!text.contains("really hidden"), "{text}");
+    }
+
+    #[test]
+    fn noscript_content_is_the_page_when_nothing_else_is() {
+        // A page rendered by JavaScript that gives script-less readers its article in <noscript>.
+        let html = format!(
+            "<html><body><div id='app'><p>Loading…</p></div><noscript><article><h1>Saving rivers</h1>{}</article>\
+             </noscript></body></html>",
+            paragraphs("rivers", 4)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Saving rivers") && text.contains("Paragraph 3 about rivers"), "{text}");
+    }
+
+    #[test]
+    fn a_noscript_notice_is_not_content() {
+        // An article with a tracking pixel and an "enable JavaScript" notice in <noscript>, and a short page whose
+        // <noscript> holds over MIN_NOSCRIPT_CHARS but less than twice its text.
+        let notice = "<noscript><p>Please enable JavaScript to view the comments powered by Disqus.</p></noscript>";
+        let html = format!("<html><body><article>{}</article>{notice}</body></html>", paragraphs("lakes", 5));
+        let text = article_text(&html);
+        assert!(text.contains("Paragraph 4 about lakes") && !text.contains("Disqus"), "{text}");
+        let short = format!(
+            "<html><body><p>{}</p><noscript><p>{}</p></noscript></body></html>",
+            "A short note on a page about ponds, its only paragraph, with enough words to be read as text by the walk, \
+             and a few more words about the ponds here.",
+            "Without JavaScript this page shows a second note about ponds, a little longer than the first one is, \
+             with more words about ponds and their frogs, but not twice as long as the page's own text, which is \
+             what it would take to add it."
+        );
+        let text = article_text(&short);
+        assert!(text.contains("only paragraph") && !text.contains("Without JavaScript"), "{text}");
     }
 
     #[test]
