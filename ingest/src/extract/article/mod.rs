@@ -14,20 +14,23 @@
 //! article (an article outside it that holds less text, or inside it with under half its text, gives way
 //! to it); an article that is a sliver of the page's main content (listings, collections) gives way to the
 //! whole main content; a short article on a page that does not declare itself one gets the page's listing
-//! (cards, thread lists) added; React's streamed segments are content, and so is `<noscript>` content on
-//! a page that shows next to nothing without JavaScript.
+//! (cards, thread lists) added, without the lists of links inside its items; on such pages links around a
+//! title and a summary (cards) are content, not link clusters; React's streamed segments are content, and so
+//! is `<noscript>` content on a page that shows next to nothing without JavaScript.
 
 mod candidates;
 
 use super::dom::{Dom, NodeId, Tag};
 use super::metadata::{declares_article, read_dom_metadata};
-use super::resiliparse::ResiliparseExtractor;
+use super::resiliparse::{ResiliparseExtractor, ARTICLE_LIST_LINK_RATIO};
 use super::{ExtractError, ExtractLimits, Extracted, Extractor};
 use candidates::{Pass, Stats};
 
 pub struct ArticleExtractor {
     limits: ExtractLimits,
     walker: ResiliparseExtractor,
+    /// The same walk where cards are content (pages that do not declare themselves articles).
+    catalogue_walker: ResiliparseExtractor,
     /// resiliparse's main-content extraction of the whole page.
     main_content: ResiliparseExtractor,
     /// The last resort: all visible text.
@@ -39,6 +42,7 @@ impl ArticleExtractor {
         ArticleExtractor {
             limits,
             walker: ResiliparseExtractor::new(limits, true).for_article(),
+            catalogue_walker: ResiliparseExtractor::new(limits, true).for_article().with_cards(),
             main_content: ResiliparseExtractor::new(limits, true),
             page: ResiliparseExtractor::new(limits, false),
         }
@@ -63,10 +67,12 @@ impl Extractor for ArticleExtractor {
         let mut longest = 0;
         let mut rejected_thread = false;
         let main = candidates::unique_main(&dom, body);
+        let article_page = declares_article(&dom);
+        let walker = if article_page { &self.walker } else { &self.catalogue_walker };
         for pass in Pass::ALL {
             let stats = stats[usize::from(pass.strip_unlikely)]
                 .get_or_insert_with(|| candidates::stats(&dom, body, pass.strip_unlikely));
-            let (text, thread) = self.article_text(&dom, body, main, stats, pass);
+            let (text, thread) = self.article_text(&dom, body, main, walker, stats, pass);
             let chars = text.chars().count();
             // A thread found by a later pass (the strict one drops comment blocks) replaces an article only
             // when the strict pass found next to nothing: a short article keeps its comments out.
@@ -87,7 +93,9 @@ impl Extractor for ArticleExtractor {
         }
         if !rejected_thread && longest < MIN_ARTICLE_CHARS {
             if let Some(strict) = &stats[usize::from(Pass::ALL[0].strip_unlikely)] {
-                self.add_a_listing(&dom, body, strict, &mut out.text);
+                if !article_page {
+                    self.add_a_listing(&dom, body, strict, &mut out.text);
+                }
             }
         }
         if !rejected_thread && longest < MIN_ARTICLE_CHARS {
@@ -160,10 +168,17 @@ impl ArticleExtractor {
     /// nothing in Readability (they are mostly links) and resiliparse drops them as link clusters.
     fn add_a_listing(&self, dom: &Dom, body: NodeId, strict: &Stats, text: &mut String) {
         let Some((listing, listing_text)) = candidates::listing(dom, body, strict) else { return };
-        if (listing_text as f64) <= ADDED_OVER_ARTICLE * text.chars().count() as f64 || declares_article(dom) {
+        if (listing_text as f64) <= ADDED_OVER_ARTICLE * text.chars().count() as f64 {
             return;
         }
-        let items = self.page.text_of_subtrees(dom, &[listing], &|_| false);
+        // Lists of links inside the items (a card's table of contents, its tags) are navigation.
+        let link_list = |n: NodeId| {
+            matches!(dom.tag(n), Tag::Ul | Tag::Ol)
+                && n != listing
+                && dom.parent(n) != Some(listing)
+                && strict.link_density(n) > ARTICLE_LIST_LINK_RATIO
+        };
+        let items = self.page.text_of_subtrees(dom, &[listing], &link_list);
         if !text.is_empty() {
             text.push_str("\n\n");
         }
@@ -193,8 +208,17 @@ impl ArticleExtractor {
     }
 
     /// The article's text in one pass, and whether it is a thread (see [`candidates::is_thread`]).
-    /// `main` is the page's one main landmark, if any ([`candidates::unique_main`]).
-    fn article_text(&self, dom: &Dom, body: NodeId, main: Option<NodeId>, stats: &Stats, pass: Pass) -> (String, bool) {
+    /// `main` is the page's one main landmark, if any ([`candidates::unique_main`]); `walker` turns the
+    /// article's subtrees into text.
+    fn article_text(
+        &self,
+        dom: &Dom,
+        body: NodeId,
+        main: Option<NodeId>,
+        walker: &ResiliparseExtractor,
+        stats: &Stats,
+        pass: Pass,
+    ) -> (String, bool) {
         let mut roots = candidates::article_roots(dom, body, stats, pass);
         if let Some(main) = main {
             roots = candidates::weigh_against_main(dom, main, roots, stats, pass);
@@ -207,7 +231,7 @@ impl ArticleExtractor {
         if roots.is_empty() {
             return (String::new(), false);
         }
-        (self.walker.text_of_subtrees(dom, &roots, &skip), thread)
+        (walker.text_of_subtrees(dom, &roots, &skip), thread)
     }
 }
 
@@ -424,6 +448,66 @@ mod tests {
         let text = article_text(&html);
         assert!(text.contains("Paragraph 4 about sleep"), "{text}");
         assert!(!text.contains("really hidden"), "{text}");
+    }
+
+    #[test]
+    fn a_listing_keeps_its_items_summaries_not_their_link_lists() {
+        // A documentation index: each card has a title, a summary and a list of links to its pages.
+        let card = |i: usize| {
+            let links: String =
+                (0..6).map(|j| format!("<li><a href='/s{i}/{j}'>Chapter {j} of part {i}</a></li>")).collect();
+            format!(
+                "<div class='item'><h4>Part {i}</h4><p>What part {i} of the guide explains.</p><ul>{links}</ul></div>"
+            )
+        };
+        let cards: String = (0..8).map(card).collect();
+        let html =
+            format!("<html><body><main><h1>Documentation</h1><div class='columns'>{cards}</div></main></body></html>");
+        let text = article_text(&html);
+        assert!(text.contains("What part 5 of the guide explains."), "{text}");
+        assert!(!text.contains("Chapter 3 of part 5"), "{text}");
+    }
+
+    /// A page whose sections are grids of cards (a link around a title and a summary) after an introduction,
+    /// with `og:type` `og_type`.
+    fn catalogue_page(og_type: &str) -> String {
+        let section = |name: &str| {
+            let cards: String = (0..5)
+                .map(|i| {
+                    format!(
+                        "<a class='card' href='/{name}/{i}'><div class='card-title'>{name} widget {i}</div>\
+                         <div class='card-content'>A block of the {name} kind, drawn with a shadow, that responds to \
+                         taps with a ripple.</div></a>"
+                    )
+                })
+                .collect();
+            format!("<h2>{name}</h2><div class='card-grid'>{cards}</div>")
+        };
+        format!(
+            "<html><head><meta property='og:type' content='{og_type}'></head><body><main><article>\
+             <h1>Widget catalogue</h1><p>{}</p>{}{}{}{}</article></main></body></html>",
+            "The widgets below implement the design system's components, each with its own page of examples.",
+            // Long enough for Readability's minimum: the listing rule stays out of it.
+            paragraphs("widgets", 4),
+            section("Actions"),
+            section("Containment"),
+            section("Navigation")
+        )
+    }
+
+    #[test]
+    fn cards_are_a_catalogue_s_content() {
+        let text = article_text(&catalogue_page("website"));
+        assert!(text.contains("Containment widget 3") && text.contains("responds to taps"), "{text}");
+    }
+
+    #[test]
+    fn cards_on_an_article_are_teasers() {
+        let text = article_text(&catalogue_page("article"));
+        assert!(
+            text.contains("each with its own page of examples") && !text.contains("Containment widget 3"),
+            "{text}"
+        );
     }
 
     #[test]

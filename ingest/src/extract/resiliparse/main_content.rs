@@ -194,16 +194,39 @@ fn collapsed_text_len(dom: &Dom, node: NodeId, cap: usize) -> usize {
 }
 
 /// Whether links make up more than `ratio` of the element's text (texts longer than `max_length` bytes,
-/// when it is non-zero, and empty texts are never link clusters).
-fn link_cluster(dom: &Dom, node: NodeId, ratio: f64, max_length: usize) -> bool {
+/// when it is non-zero, and empty texts are never link clusters). With `rules.cards`, cards are not links.
+fn link_cluster(dom: &Dom, node: NodeId, ratio: f64, max_length: usize, rules: Rules) -> bool {
     let cap = if max_length > 0 { max_length } else { usize::MAX };
     let text_len = collapsed_text_len(dom, node, cap);
     if text_len > cap || text_len == 0 || !dom.is_element(node) {
         return false;
     }
-    let links: usize =
-        dom.descendants(node).filter(|&d| dom.tag(d) == Tag::A).map(|a| collapsed_text_len(dom, a, usize::MAX)).sum();
+    let links: usize = dom
+        .descendants(node)
+        .filter(|&d| dom.tag(d) == Tag::A && !(rules.cards && is_card(dom, d)))
+        .map(|a| collapsed_text_len(dom, a, usize::MAX))
+        .sum();
     links > 0 && links as f64 / text_len as f64 > ratio
+}
+
+/// The least text (bytes) outside headings of a card (see [`is_card`]): a summary, not only a title and a
+/// price or a menu entry wrapped in a `<div>`.
+const MIN_CARD_SUMMARY_BYTES: usize = 60;
+
+/// Whether the link `a` is a card: it wraps blocks (a title and a summary) with [`MIN_CARD_SUMMARY_BYTES`] of
+/// text outside its headings. A grid of such cards is a catalogue's content — a summary per item — where a
+/// cluster of plain links, or of product tiles (a title and a price), is navigation.
+fn is_card(dom: &Dom, a: NodeId) -> bool {
+    let mut has_block = false;
+    let mut heading_bytes = 0;
+    for d in dom.descendants(a).filter(|&d| dom.is_element(d)) {
+        let tag = dom.tag(d);
+        if tag.is_heading() {
+            heading_bytes += collapsed_text_len(dom, d, usize::MAX);
+        }
+        has_block |= is_block(tag) && tag != Tag::Br;
+    }
+    has_block && collapsed_text_len(dom, a, usize::MAX).saturating_sub(heading_bytes) >= MIN_CARD_SUMMARY_BYTES
 }
 
 /// A footer counts as main content only if something other than whitespace follows it (or one of its
@@ -242,10 +265,13 @@ pub(crate) struct Rules {
     pub show_streamed: bool,
     /// A `<ul>` whose link text is more than this share of its text is navigation.
     pub list_link_ratio: f64,
+    /// Links around blocks ([`is_card`]) are not link text in the link-cluster tests.
+    pub cards: bool,
 }
 
 impl Rules {
-    pub const RESILIPARSE: Rules = Rules { drop_shallow_lists: true, show_streamed: false, list_link_ratio: 0.2 };
+    pub const RESILIPARSE: Rules =
+        Rules { drop_shallow_lists: true, show_streamed: false, list_link_ratio: 0.2, cards: false };
 }
 
 /// Whether `node` is a segment React's streaming server rendering sent late: `<div hidden id="S:1f">`, which
@@ -270,11 +296,13 @@ pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, r
     }
     match tag {
         Tag::Body | Tag::Main | Tag::H1 => return true,
-        Tag::Footer => return depth >= 3 && !link_cluster(dom, node, 0.2, 0) && footer_is_followed(dom, node),
-        Tag::Ul if (rules.drop_shallow_lists && depth < 4) || link_cluster(dom, node, rules.list_link_ratio, 0) => {
+        Tag::Footer => return depth >= 3 && !link_cluster(dom, node, 0.2, 0, rules) && footer_is_followed(dom, node),
+        Tag::Ul
+            if (rules.drop_shallow_lists && depth < 4) || link_cluster(dom, node, rules.list_link_ratio, 0, rules) =>
+        {
             return false
         }
-        Tag::Article if depth > 2 && link_cluster(dom, node, 0.2, 500) => return false,
+        Tag::Article if depth > 2 && link_cluster(dom, node, 0.2, 500, rules) => return false,
         Tag::Nav | Tag::Aside | Tag::Audio | Tag::Video | Tag::Time => return false,
         _ => {}
     }
@@ -293,7 +321,7 @@ pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, r
         return false;
     }
     if class.is_empty() && id.is_empty() {
-        return tag != Tag::Div || depth <= 5 || !link_cluster(dom, node, 0.6, 800);
+        return tag != Tag::Div || depth <= 5 || !link_cluster(dom, node, 0.6, 800, rules);
     }
     // Class and id are matched together, separated by a space (a class without id keeps the trailing space).
     let combined = format!("{class}{}{id}", if class.is_empty() { "" } else { " " });
@@ -324,5 +352,46 @@ pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, r
     if matches(id, &LANDMARK_ID) || matches(&combined, &BOILERPLATE) {
         return false;
     }
-    !(depth > 2 && tag == Tag::Div && link_cluster(dom, node, 0.6, 1500))
+    !(depth > 2 && tag == Tag::Div && link_cluster(dom, node, 0.6, 1500, rules))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first `<a>` of the page.
+    fn first_link(dom: &Dom) -> NodeId {
+        (0..dom.nodes.len() as NodeId).find(|&n| dom.is(n, Tag::A)).expect("the page has a link")
+    }
+
+    fn card(inner: &str) -> bool {
+        let dom = Dom::parse(&format!("<html><body><div>{inner}</div></body></html>"));
+        is_card(&dom, first_link(&dom))
+    }
+
+    #[test]
+    fn a_card_is_a_link_around_a_title_and_a_summary() {
+        assert!(card(
+            "<a href='/b'><div>Badge</div><div>Icon-like block that conveys dynamic content such as counts or \
+             status.</div></a>"
+        ));
+        // A summary as loose text beside the heading counts too.
+        assert!(card(
+            "<a href='/s'><h3>SS26: Sal</h3>Our latest jewelry campaign, documented in Paris by the sea.</a>"
+        ));
+    }
+
+    #[test]
+    fn tiles_menus_and_plain_links_are_not_cards() {
+        // A product tile: a title (a heading) and a price.
+        assert!(!card(
+            "<a href='/p'><h3>Kinesis PD7DXT-WR DXT 2 Wireless Mouse, right-handed</h3><div>$110.00</div></a>"
+        ));
+        // A menu entry wrapped in a block.
+        assert!(!card("<a href='/m'><div>Products</div></a>"));
+        // A long plain link.
+        assert!(!card("<a href='/l'>Icon-like block that conveys dynamic content such as counts or status.</a>"));
+        // Text broken by <br> only.
+        assert!(!card("<a href='/r'>Icon-like block that conveys<br>dynamic content such as counts or status.</a>"));
+    }
 }

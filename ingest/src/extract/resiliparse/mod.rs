@@ -44,7 +44,7 @@ fn is_skipped_tag(tag: Tag) -> bool {
 
 /// Inside the article's subtrees a list is dropped as navigation only when most of its text is links:
 /// resiliparse's 0.2 drops a post that is a list of sources, downloads or products.
-const ARTICLE_LIST_LINK_RATIO: f64 = 0.5;
+pub(crate) const ARTICLE_LIST_LINK_RATIO: f64 = 0.5;
 
 pub struct ResiliparseExtractor {
     limits: ExtractLimits,
@@ -62,7 +62,20 @@ impl ResiliparseExtractor {
     /// The walker for text already known to be the article: shallow lists are content (the article's
     /// subtrees are already chosen), and so are React's streamed segments.
     pub(crate) fn for_article(mut self) -> Self {
-        self.rules = Rules { drop_shallow_lists: false, show_streamed: true, list_link_ratio: ARTICLE_LIST_LINK_RATIO };
+        self.rules = Rules {
+            drop_shallow_lists: false,
+            show_streamed: true,
+            list_link_ratio: ARTICLE_LIST_LINK_RATIO,
+            cards: false,
+        };
+        self
+    }
+
+    /// The article walker for a page that does not declare itself an article: links around a title and a
+    /// summary (cards) are content, not link clusters — a catalogue's, a documentation index's entries.
+    /// On news articles such cards are teasers of other stories.
+    pub(crate) fn with_cards(mut self) -> Self {
+        self.rules.cards = true;
         self
     }
 }
