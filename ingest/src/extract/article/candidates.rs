@@ -274,21 +274,26 @@ pub(crate) fn stats(dom: &Dom, root: NodeId, strip_unlikely: bool) -> Stats {
         excluded: vec![false; n],
         never: vec![false; n],
     };
-    // An explicit stack of (node, children already walked?, inside a table or code block?).
-    let mut stack = vec![(root, false, false)];
-    while let Some((id, visited, in_table_or_code)) = stack.pop() {
+    // An explicit stack of (node, children already walked?, inside a table or code block?, inside a
+    // sectioning element?).
+    let mut stack = vec![(root, false, false, false)];
+    while let Some((id, visited, in_table_or_code, in_section)) = stack.pop() {
         let i = id as usize;
         if !visited {
             if dom.is_element(id) {
                 let tag = dom.tag(id);
-                if id != root && is_unlikely(dom, id, tag, in_table_or_code, strip_unlikely) {
+                if id != root
+                    && (is_unlikely(dom, id, tag, in_table_or_code, strip_unlikely) || is_page_footer(tag, in_section))
+                {
                     stats.excluded[i] = true;
                     continue;
                 }
                 stats.never[i] = is_never_block(dom, id);
                 let inner = in_table_or_code || matches!(tag, Tag::Table | Tag::Code | Tag::Pre);
-                stack.push((id, true, in_table_or_code));
-                stack.extend(dom.children_rev(id).map(|c| (c, false, inner)));
+                let section =
+                    in_section || matches!(tag, Tag::Article | Tag::Section | Tag::Main | Tag::Aside | Tag::Nav);
+                stack.push((id, true, in_table_or_code, in_section));
+                stack.extend(dom.children_rev(id).map(|c| (c, false, inner, section)));
             } else if dom.is_text(id) {
                 let (len, commas) = collapsed_len(dom.text(id));
                 stats.text[i] = len;
@@ -315,6 +320,14 @@ pub(crate) fn stats(dom: &Dom, root: NodeId, strip_unlikely: bool) -> Stats {
         stats.has_block[i] = block;
     }
     stats
+}
+
+/// Whether an element is the page's footer: a `<footer>` outside any sectioning element (HTML5: a footer
+/// belongs to its nearest sectioning ancestor, here the whole page). Its contact details, newsletter box
+/// and link columns can outscore a page whose content is short or mostly linked titles; it is never the
+/// article, in any pass.
+fn is_page_footer(tag: Tag, in_section: bool) -> bool {
+    tag == Tag::Footer && !in_section
 }
 
 /// Readability's `DIV_TO_P_ELEMS`: a `div` without any of these below reads as a paragraph.

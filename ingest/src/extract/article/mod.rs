@@ -15,7 +15,7 @@
 //! to it); an article that is a sliver of the page's main content (listings, collections) gives way to the
 //! whole main content; a short article on a page that does not declare itself one gets the page's listing
 //! (cards, thread lists) added, without the lists of links inside its items; on such pages links around a
-//! title and a summary (cards) are content, not link clusters; React's streamed segments are content, and so
+//! title and a summary (cards) are content, not link clusters; the page's `<footer>` is never the article; React's streamed segments are content, and so
 //! is `<noscript>` content on a page that shows next to nothing without JavaScript.
 
 mod candidates;
@@ -171,14 +171,17 @@ impl ArticleExtractor {
         if (listing_text as f64) <= ADDED_OVER_ARTICLE * text.chars().count() as f64 {
             return;
         }
-        // Lists of links inside the items (a card's table of contents, its tags) are navigation.
-        let link_list = |n: NodeId| {
-            matches!(dom.tag(n), Tag::Ul | Tag::Ol)
-                && n != listing
-                && dom.parent(n) != Some(listing)
-                && strict.link_density(n) > ARTICLE_LIST_LINK_RATIO
+        // Lists of links inside the items (a card's table of contents, its tags) are navigation; image alt
+        // texts are left out as in the article.
+        let skip = |n: NodeId| {
+            let tag = dom.tag(n);
+            tag == Tag::Img
+                || matches!(tag, Tag::Ul | Tag::Ol)
+                    && n != listing
+                    && dom.parent(n) != Some(listing)
+                    && strict.link_density(n) > ARTICLE_LIST_LINK_RATIO
         };
-        let items = self.page.text_of_subtrees(dom, &[listing], &link_list);
+        let items = self.page.text_of_subtrees(dom, &[listing], &skip);
         if !text.is_empty() {
             text.push_str("\n\n");
         }
@@ -466,6 +469,48 @@ mod tests {
         let text = article_text(&html);
         assert!(text.contains("What part 5 of the guide explains."), "{text}");
         assert!(!text.contains("Chapter 3 of part 5"), "{text}");
+    }
+
+    #[test]
+    fn the_page_footer_is_never_the_article() {
+        // An exhibitions page of linked titles and artists' names, and a page footer (in sections) with more
+        // plain text.
+        let items: String = (0..6)
+            .map(|i| {
+                format!(
+                    "<div class='fe-block'><h4><a href='/x{i}'>Exhibition number {i}</a></h4><p>ARTIST {i}</p></div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><head><meta property='og:type' content='website'></head><body><main><h1>Current exhibitions</h1>\
+             <div class='grid'>{items}</div></main><footer class='sections'><section class='page-section'>\
+             <div class='content-wrapper'><div class='content'><p>{}</p><p>{}</p></div></div></section>\
+             <section class='page-section'><div class='content-wrapper'><p>Copyright 2024 The Art Museum</p></div>\
+             </section></footer></body></html>",
+            "The Art Museum, 20 East Fifth Street, open Tuesday to Sunday, ten to five, closed on holidays, with \
+             free admission for members, students, and children under twelve, and guided tours on Saturdays.",
+            "Stay up to date on events, exhibitions, and more with our weekly newsletter, sent every Thursday, \
+             and follow the museum for news of openings, talks, workshops and family days through the year."
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Exhibition number 4") && text.contains("ARTIST 4"), "{text}");
+        assert!(!text.contains("weekly newsletter"), "{text}");
+    }
+
+    #[test]
+    fn a_listing_leaves_out_image_alt_texts() {
+        let items: String = (0..6)
+            .map(|i| {
+                format!(
+                    "<li class='product'><img alt='Photo of a blue mug from the side'><a href='/p{i}'>Mug model {i}, \
+                     stoneware, 350 ml</a> <span>$12</span></li>"
+                )
+            })
+            .collect();
+        let html = format!("<html><body><main><h1>Mugs</h1><ul class='products'>{items}</ul></main></body></html>");
+        let text = article_text(&html);
+        assert!(text.contains("Mug model 5, stoneware") && !text.contains("Photo of a blue mug"), "{text}");
     }
 
     /// A page whose sections are grids of cards (a link around a title and a summary) after an introduction,
