@@ -114,7 +114,7 @@ impl Extractor for ArticleExtractor {
 
 /// How much more text than a short article a listing or `<noscript>` content must hold to be added to it
 /// (see `add_a_listing`, `add_noscript_content`).
-const ADDED_OVER_ARTICLE: f64 = 2.0;
+const ADDED_OVER_ARTICLE: f64 = 1.5;
 
 /// The least text (characters) `<noscript>` content must have to be a page's content (see
 /// `add_noscript_content`): "please enable JavaScript" notices are shorter.
@@ -163,7 +163,7 @@ impl ArticleExtractor {
     }
 
     /// Where Readability found less than its minimum on a page that does not declare itself an article, a
-    /// listing (cards, a thread list, a product grid: [`candidates::listing`]) with more than twice that
+    /// listing (cards, a thread list, a product grid: [`candidates::listing`]) with more than 1.5 times that
     /// text is the page's content too: its text, links included, follows the article's. Its items score
     /// nothing in Readability (they are mostly links) and resiliparse drops them as link clusters.
     fn add_a_listing(&self, dom: &Dom, body: NodeId, strict: &Stats, text: &mut String) {
@@ -191,7 +191,7 @@ impl ArticleExtractor {
     /// A page that renders its content with JavaScript may give script-less readers (crawlers among them)
     /// the content in `<body>`'s `<noscript>` elements, which every walk skips (as resiliparse and browsers
     /// with scripting on do). Where Readability found less than its minimum and the noscript elements hold
-    /// more than twice that text, and at least [`MIN_NOSCRIPT_CHARS`] (more than an "enable JavaScript"
+    /// more than 1.5 times that text, and at least [`MIN_NOSCRIPT_CHARS`] (more than an "enable JavaScript"
     /// notice), their content follows the article's.
     fn add_noscript_content(&self, dom: &Dom, body: NodeId, text: &mut String) {
         let roots: Vec<NodeId> =
@@ -570,7 +570,7 @@ mod tests {
     #[test]
     fn a_noscript_notice_is_not_content() {
         // An article with a tracking pixel and an "enable JavaScript" notice in <noscript>, and a short page whose
-        // <noscript> holds over MIN_NOSCRIPT_CHARS but less than twice its text.
+        // <noscript> holds over MIN_NOSCRIPT_CHARS but less than 1.5 times its text.
         let notice = "<noscript><p>Please enable JavaScript to view the comments powered by Disqus.</p></noscript>";
         let html = format!("<html><body><article>{}</article>{notice}</body></html>", paragraphs("lakes", 5));
         let text = article_text(&html);
@@ -578,10 +578,9 @@ mod tests {
         let short = format!(
             "<html><body><p>{}</p><noscript><p>{}</p></noscript></body></html>",
             "A short note on a page about ponds, its only paragraph, with enough words to be read as text by the walk, \
-             and a few more words about the ponds here.",
+             and a few more words about the ponds here, their reeds, their ducks and their frogs.",
             "Without JavaScript this page shows a second note about ponds, a little longer than the first one is, \
-             with more words about ponds and their frogs, but not twice as long as the page's own text, which is \
-             what it would take to add it."
+             with more words about ponds and their frogs, but not half as long again as the page's own text, so it stays out."
         );
         let text = article_text(&short);
         assert!(text.contains("only paragraph") && !text.contains("Without JavaScript"), "{text}");
