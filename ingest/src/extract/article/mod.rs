@@ -108,9 +108,16 @@ impl Extractor for ArticleExtractor {
         if out.text.trim().is_empty() {
             out.text = self.page.plain_text(&dom);
         }
+        // Soft hyphens are line-break hints, invisible unless a word breaks there: left in, they split words
+        // for every reader of the text (German and Dutch sites hyphenate whole articles with them).
+        if out.text.contains(SOFT_HYPHEN) {
+            out.text.retain(|c| c != SOFT_HYPHEN);
+        }
         Ok(out)
     }
 }
+
+const SOFT_HYPHEN: char = '\u{ad}';
 
 /// How much more text than a short article a listing or `<noscript>` content must hold to be added to it
 /// (see `add_a_listing`, `add_noscript_content`).
@@ -584,6 +591,27 @@ mod tests {
         );
         let text = article_text(&short);
         assert!(text.contains("only paragraph") && !text.contains("Without JavaScript"), "{text}");
+    }
+
+    #[test]
+    fn a_promoted_post_is_not_an_ad() {
+        // A blog post whose classes mark it as promoted (Squarespace), beside a real ad slot.
+        let html = format!(
+            "<html><head><meta property='og:type' content='article'></head><body><div class='content'>\
+             <article class='hentry promoted promoted-block-image'>{}</article>\
+             <div class='ad'><p>Buy the best garden tools at the lowest prices this week, only at our partner shop.</p>\
+             </div></div></body></html>",
+            paragraphs("gardens", 20)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Paragraph 19 about gardens") && !text.contains("garden tools"), "{text}");
+    }
+
+    #[test]
+    fn soft_hyphens_are_left_out() {
+        let html = format!("<html><body><article>{}<p>Schon im Mit&shy;tel&shy;al&shy;ter war er be\u{ad}kannt.</p></article></body></html>", paragraphs("wine", 4));
+        let text = article_text(&html);
+        assert!(text.contains("Schon im Mittelalter war er bekannt."), "{text}");
     }
 
     #[test]

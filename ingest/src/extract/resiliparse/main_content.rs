@@ -267,11 +267,17 @@ pub(crate) struct Rules {
     pub list_link_ratio: f64,
     /// Links around blocks ([`is_card`]) are not link text in the link-cluster tests.
     pub cards: bool,
+    /// A block named like an ad or a logo is one only up to [`MAX_AD_BYTES`] of text.
+    pub cap_ads: bool,
 }
+
+/// The most text (bytes) a block named like an ad or a logo holds (with `Rules::cap_ads`): more is a post
+/// whose classes say it is promoted or sponsored (`article.hentry.promoted`), not an ad slot.
+const MAX_AD_BYTES: usize = 2500;
 
 impl Rules {
     pub const RESILIPARSE: Rules =
-        Rules { drop_shallow_lists: true, show_streamed: false, list_link_ratio: 0.2, cards: false };
+        Rules { drop_shallow_lists: true, show_streamed: false, list_link_ratio: 0.2, cards: false, cap_ads: false };
 }
 
 /// Whether `node` is a segment React's streaming server rendering sent late: `<div hidden id="S:1f">`, which
@@ -331,7 +337,8 @@ pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, r
     if depth > 2 && (matches(class, &SIGNIN) || matches(class, &SOCIAL)) {
         return false;
     }
-    if matches(&combined, &LOGO_OR_ADS)
+    if (matches(&combined, &LOGO_OR_ADS)
+        && !(rules.cap_ads && collapsed_text_len(dom, node, MAX_AD_BYTES) > MAX_AD_BYTES))
         || ["data-ad", "data-advertisement", "data-text-ad"].iter().any(|a| dom.has_attr(node, a))
         || matches(class, &OTHER_JUNK)
     {

@@ -60,13 +60,14 @@ impl ResiliparseExtractor {
     }
 
     /// The walker for text already known to be the article: shallow lists are content (the article's
-    /// subtrees are already chosen), and so are React's streamed segments.
+    /// subtrees are already chosen), and so are React's streamed segments and promoted posts.
     pub(crate) fn for_article(mut self) -> Self {
         self.rules = Rules {
             drop_shallow_lists: false,
             show_streamed: true,
             list_link_ratio: ARTICLE_LIST_LINK_RATIO,
             cards: false,
+            cap_ads: true,
         };
         self
     }
