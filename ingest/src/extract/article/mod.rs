@@ -236,7 +236,10 @@ impl ArticleExtractor {
         let thread = candidates::is_thread(dom, &roots, stats);
         let skip = |id: NodeId| {
             let i = id as usize;
-            stats.excluded[i] || (stats.never[i] && !thread) || candidates::is_article_furniture(dom, id, stats)
+            stats.excluded[i]
+                || (stats.never[i] && !thread)
+                || candidates::is_article_furniture(dom, id, stats)
+                || (dom.tag(id) == Tag::Footer && !roots.contains(&id))
         };
         if roots.is_empty() {
             return (String::new(), false);
@@ -605,6 +608,19 @@ mod tests {
         );
         let text = article_text(&html);
         assert!(text.contains("Paragraph 19 about gardens") && !text.contains("garden tools"), "{text}");
+    }
+
+    #[test]
+    fn photo_credits_and_the_article_s_footer_are_not_its_text() {
+        let html = format!(
+            "<html><body><article><div class='photo-credit'>Photo: Jane Doe for the Daily News</div>{}\
+             <footer><p>Filed under rivers, lakes. Share this story with your friends and family today.</p></footer>\
+             </article></body></html>",
+            paragraphs("rivers", 5)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Paragraph 4 about rivers"), "{text}");
+        assert!(!text.contains("Jane Doe") && !text.contains("Filed under"), "{text}");
     }
 
     #[test]
