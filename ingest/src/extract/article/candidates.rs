@@ -266,6 +266,15 @@ pub(crate) fn is_article_furniture(dom: &Dom, id: NodeId, stats: &Stats) -> bool
     BYLINE.is_match(class) || BYLINE.is_match(ident) || CREDIT.is_match(class) || CREDIT.is_match(ident)
 }
 
+/// Whether an element inside the article is a teaser of other content: a class word `teaser(s)`, and a link
+/// in it or around it. (Without a link, sites use the word for the article's own lead paragraph.)
+pub(crate) fn is_teaser(dom: &Dom, id: NodeId) -> bool {
+    let is_teaser_word = |w: &str| w.eq_ignore_ascii_case("teaser") || w.eq_ignore_ascii_case("teasers");
+    dom.attr(id, "class")
+        .is_some_and(|class| class.split_ascii_whitespace().any(|token| token.split(['-', '_']).any(is_teaser_word)))
+        && (dom.is(id, Tag::A) || dom.descendants(id).any(|d| dom.is(d, Tag::A)))
+}
+
 /// Computes [`Stats`] for the subtree at `root` in one depth-first walk: elements are excluded on the
 /// way down, sums are taken on the way up. Only `strip_unlikely` of a [`Pass`] changes the result.
 pub(crate) fn stats(dom: &Dom, root: NodeId, strip_unlikely: bool) -> Stats {

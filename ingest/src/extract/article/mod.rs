@@ -240,6 +240,7 @@ impl ArticleExtractor {
                 || (stats.never[i] && !thread)
                 || candidates::is_article_furniture(dom, id, stats)
                 || (dom.tag(id) == Tag::Footer && !roots.contains(&id))
+                || (!roots.contains(&id) && candidates::is_teaser(dom, id))
         };
         if roots.is_empty() {
             return (String::new(), false);
@@ -621,6 +622,19 @@ mod tests {
         let text = article_text(&html);
         assert!(text.contains("Paragraph 4 about rivers"), "{text}");
         assert!(!text.contains("Jane Doe") && !text.contains("Filed under"), "{text}");
+    }
+
+    #[test]
+    fn teasers_of_other_stories_are_not_the_article() {
+        let html = format!(
+            "<html><body><article><p class='article-teaser'>The lead: rivers are rising across the region.</p>{}\
+             <div class='teaser-box'><a href='/other'>Read also: how lakes freeze in winter, and why</a></div>\
+             </article></body></html>",
+            paragraphs("rivers", 5)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("The lead: rivers are rising") && text.contains("Paragraph 4 about rivers"), "{text}");
+        assert!(!text.contains("how lakes freeze"), "{text}");
     }
 
     #[test]
