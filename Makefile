@@ -14,7 +14,7 @@ PYTHON ?= python3
 BENCH_DIR := $(TARGET_DIR)/bench-extract
 BENCH_VENV := .venv-bench
 
-.PHONY: all build demo demo-clean test bench bench-extract bench-filters bench-dedup bench-tokenize bench-eval check-toolchain clean
+.PHONY: all build demo demo-clean test bench bench-extract bench-ingest bench-filters bench-dedup bench-tokenize bench-eval check-toolchain clean
 
 all: build
 
@@ -54,7 +54,7 @@ test: check-toolchain
 	tests/with-s3.sh $(CARGO) test --workspace
 
 ## bench: every benchmark (release build; peers installed from PyPI into .venv-bench)
-bench: bench-extract bench-filters bench-dedup bench-tokenize bench-eval
+bench: bench-extract bench-ingest bench-filters bench-dedup bench-tokenize bench-eval
 
 ## bench-extract: sluice's extractors vs resiliparse and trafilatura on the same real pages, one run
 bench-extract: check-toolchain
@@ -65,6 +65,16 @@ bench-extract: check-toolchain
 	$(BENCH_VENV)/bin/python benches/extract_peers.py $(BENCH_DIR)
 	$(CARGO) bench --bench extract -- report $(BENCH_DIR)
 	$(BENCH_VENV)/bin/python benches/wcxb_score.py $(BENCH_DIR)
+
+## bench-ingest: `sluice ingest` end to end (WARC -> JSONL.gz, both extractors) vs DCLM's extraction pipeline
+## (fastwarc + resiliparse, benches/ingest_bench.py) on the same real WARC, one core each; INGEST_COPIES copies
+INGEST_COPIES ?= 3
+bench-ingest: check-toolchain
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q resiliparse==2.0.1 fastwarc==2.0.1
+	$(CARGO) build --release --bin sluice
+	$(BENCH_VENV)/bin/python benches/ingest_bench.py --sluice $(TARGET_DIR)/release/sluice \
+		--work $(TARGET_DIR)/bench-ingest --copies $(INGEST_COPIES)
 
 ## bench-filters: DCLM-Baseline's chain in sluice vs datatrove's filters on DCLM's golden pages, one run
 bench-filters: check-toolchain

@@ -20,14 +20,14 @@ import datetime
 import gzip
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchlib import Run, fmt, fresh, machine_line, measure, table
 
 REPO = Path(__file__).resolve().parent.parent
 # DCLM's regex estimate of the word+punctuation tokens of one DEV copy (../shared/golden/bff/README.md): it sizes
@@ -42,34 +42,10 @@ DATATROVE_STAGES = ("signatures", "buckets", "cluster", "filter")
 
 
 @dataclass
-class Run:
-    """What the OS says one child process cost."""
-
-    wall: float
-    cpu: float
-    rss_mib: float
-
-
-@dataclass
 class Corpus:
     dir: Path
     docs: int
     text_bytes: int
-
-
-def measure(cmd: list[str], log: Path) -> Run:
-    """Run cmd to completion with stdout+stderr to log; its cost from wait4 (includes children it waited for)."""
-    with open(log, "wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait for it again
-    if proc.returncode != 0:
-        tail = log.read_text(errors="replace")[-3000:]
-        sys.exit(f"command failed (exit {proc.returncode}): {' '.join(cmd)}\n--- {log} (tail) ---\n{tail}")
-    # ru_maxrss is in KiB on Linux.
-    return Run(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mib=usage.ru_maxrss / 1024)
 
 
 def count_docs(out_dir: Path) -> int:
@@ -81,12 +57,6 @@ def count_docs(out_dir: Path) -> int:
         with gzip.open(path, "rb") as f:
             total += sum(1 for line in f if line.strip())
     return total
-
-
-def fresh(path: Path) -> Path:
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-    return path
 
 
 # ---------------------------------------------------------------------------------------------- corpus
@@ -108,31 +78,6 @@ def build_corpus(golden_inputs: Path, work: Path, copies: int) -> Corpus:
                 f.write(json.dumps({**doc, "id": f"{doc['id']}#copy{copy:03d}"}) + "\n")
     stamp.touch()
     return Corpus(corpus_dir, len(docs) * copies, text_bytes)
-
-
-# ---------------------------------------------------------------------------------------------- formatting
-
-
-def fmt(x: float, digits: int = 0) -> str:
-    return f"{x:,.{digits}f}"
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def machine_line() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.machine()}"
 
 
 # ---------------------------------------------------------------------------------------------- BFF
