@@ -56,7 +56,9 @@ test: check-toolchain
 ## bench: every benchmark (release build; peers installed from PyPI into .venv-bench)
 bench: bench-extract bench-ingest bench-filters bench-dedup bench-tokenize bench-eval
 
-## bench-extract: sluice's extractors vs resiliparse and trafilatura on the same real pages, one run
+## bench-extract: sluice's extractors vs resiliparse and trafilatura on the same real pages, one run; with
+## TRAFILATURA_EVALDATA (trafilatura's tests/evaldata.json), also trafilatura's own snippet evaluation
+TRAFILATURA_EVALDATA ?= ../shared/data/html_trafilatura_eval/tests/evaldata.json
 bench-extract: check-toolchain
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install -q resiliparse==2.0.1 trafilatura==2.3.1 lxml_html_clean
@@ -65,6 +67,8 @@ bench-extract: check-toolchain
 	$(BENCH_VENV)/bin/python benches/extract_peers.py $(BENCH_DIR)
 	$(CARGO) bench --bench extract -- report $(BENCH_DIR)
 	$(BENCH_VENV)/bin/python benches/wcxb_score.py $(BENCH_DIR)
+	@if [ -f "$(TRAFILATURA_EVALDATA)" ]; then $(BENCH_VENV)/bin/python benches/trafilatura_eval_score.py \
+		$(BENCH_DIR) "$(TRAFILATURA_EVALDATA)"; else echo "no $(TRAFILATURA_EVALDATA): trafilatura's own evaluation skipped"; fi
 
 ## bench-ingest: `sluice ingest` end to end (WARC -> JSONL.gz, both extractors) vs DCLM's extraction pipeline
 ## (fastwarc + resiliparse, benches/ingest_bench.py) on the same real WARC, one core each; INGEST_COPIES copies
