@@ -2,6 +2,7 @@
 process and reading its cost from the OS, and printing markdown tables."""
 from __future__ import annotations
 
+import gzip
 import os
 import platform
 import shutil
@@ -65,3 +66,12 @@ def machine_line() -> str:
     return f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.machine()}"
 
 
+def count_docs(out_dir: Path) -> int:
+    """Lines of the JSONL.gz outputs, skipping sluice's bookkeeping folders (_work, _manifests, _stats, …)."""
+    total = 0
+    for path in sorted(out_dir.rglob("*.jsonl.gz")):
+        if any(part.startswith("_") for part in path.relative_to(out_dir).parts):
+            continue
+        with gzip.open(path, "rb") as f:
+            total += sum(1 for line in f if line.strip())
+    return total

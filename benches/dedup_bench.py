@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchlib import Run, fmt, fresh, machine_line, measure, table
+from benchlib import Run, count_docs, fmt, fresh, machine_line, measure, table
 
 REPO = Path(__file__).resolve().parent.parent
 # DCLM's regex estimate of the word+punctuation tokens of one DEV copy (../shared/golden/bff/README.md): it sizes
@@ -46,17 +46,6 @@ class Corpus:
     dir: Path
     docs: int
     text_bytes: int
-
-
-def count_docs(out_dir: Path) -> int:
-    """Lines of the JSONL.gz outputs, skipping sluice's bookkeeping folders (_work, _manifests, _stats, …)."""
-    total = 0
-    for path in sorted(out_dir.rglob("*.jsonl.gz")):
-        if any(part.startswith("_") for part in path.relative_to(out_dir).parts):
-            continue
-        with gzip.open(path, "rb") as f:
-            total += sum(1 for line in f if line.strip())
-    return total
 
 
 # ---------------------------------------------------------------------------------------------- corpus

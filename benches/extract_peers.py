@@ -5,7 +5,6 @@ Usage: extract_peers.py DIR   (reads DIR/pages/{set}/*.html as UTF-8, writes DIR
 DIR/peers/timings.json with the CPU seconds of the extraction calls alone, per peer and set).
 """
 import json
-import os
 import sys
 import time
 from pathlib import Path

@@ -33,7 +33,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchlib import Run, fmt, fresh, machine_line, measure, table
+from benchlib import Run, count_docs, fmt, fresh, machine_line, measure, table
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_WARC = REPO.parent / "shared/data/warc_realhtml/realhtml-trafilatura-aeb.warc.gz"
@@ -108,17 +108,6 @@ def build_input(warc: Path, work: Path, copies: int) -> Input:
     return Input(files, warc.stat().st_size * copies, count_responses(warc) * copies)
 
 
-def count_lines(out_dir: Path) -> int:
-    """Documents in the .jsonl.gz outputs, skipping sluice's bookkeeping folders (_manifests, _stats, …)."""
-    total = 0
-    for path in sorted(out_dir.rglob("*.jsonl.gz")):
-        if any(part.startswith("_") for part in path.relative_to(out_dir).parts):
-            continue
-        with gzip.open(path, "rb") as f:
-            total += sum(1 for line in f if line.strip())
-    return total
-
-
 def run_all(sluice: str, python: str, inputs: Input, work: Path, repeat: int) -> dict[str, tuple[Run, int, float]]:
     """Each tool `repeat` times, round-robin (so a slow spell of a shared machine hits every tool): its fastest
     run (least CPU), the documents it wrote, and the slowest run's CPU over the fastest's (the spread)."""
@@ -136,7 +125,7 @@ def run_all(sluice: str, python: str, inputs: Input, work: Path, repeat: int) ->
             fresh(out)
             print(f"  {name} (run {round_ + 1}/{repeat})…", file=sys.stderr, flush=True)
             runs[name].append(measure(cmd, work / f"run{i}-{name.split()[0].lower()}.log"))
-            docs[name] = count_lines(out)
+            docs[name] = count_docs(out)
     shutil.rmtree(out, ignore_errors=True)
     results = {}
     for name, measured in runs.items():
