@@ -128,12 +128,20 @@ fn wcxb_quality_does_not_regress() {
     for (kind, f1s) in &by_type {
         eprintln!("  {kind}: {:.3} over {} pages", mean(f1s), f1s.len());
     }
-    assert!(mean(&all) >= 0.875, "WCXB F1 {:.3}", mean(&all));
-    assert!(mean(&by_type["collection"]) >= 0.68, "collection F1 {:.3}", mean(&by_type["collection"]));
-    assert!(mean(&by_type["forum"]) >= 0.80, "forum F1 {:.3}", mean(&by_type["forum"]));
-    assert!(mean(&by_type["service"]) >= 0.82, "service F1 {:.3}", mean(&by_type["service"]));
-    assert!(mean(&by_type["listing"]) >= 0.71, "listing F1 {:.3}", mean(&by_type["listing"]));
-    assert!(mean(&by_type["article"]) >= 0.945, "article-page F1 {:.3}", mean(&by_type["article"]));
+    // Extraction v2's figures (docs/extraction.md), a little below them; trafilatura 2.3.1 scores 0.861
+    // overall, 0.633 collection, 0.933 documentation, 0.791 forum, 0.748 listing, 0.721 product, 0.817 service.
+    assert!(mean(&all) >= 0.885, "WCXB F1 {:.3}", mean(&all));
+    let at_least = |kind: &str, min: f64| {
+        let f1 = mean(&by_type[kind]);
+        assert!(f1 >= min, "{kind} F1 {f1:.3} < {min}");
+    };
+    at_least("article", 0.95);
+    at_least("collection", 0.73);
+    at_least("documentation", 0.96);
+    at_least("forum", 0.81);
+    at_least("listing", 0.748);
+    at_least("product", 0.77);
+    at_least("service", 0.83);
 }
 
 #[test]
