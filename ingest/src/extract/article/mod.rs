@@ -15,8 +15,10 @@
 //! to it); an article that is a sliver of the page's main content (listings, collections) gives way to the
 //! whole main content; a short article on a page that does not declare itself one gets the page's listing
 //! (cards, thread lists) added, without the lists of links inside its items; on such pages links around a
-//! title and a summary (cards) are content, not link clusters; the page's `<footer>` is never the article; React's streamed segments are content, and so
-//! is `<noscript>` content on a page that shows next to nothing without JavaScript.
+//! title and a summary (cards) are content, not link clusters; the page's `<footer>` is never the article;
+//! React's streamed segments are content, and so is `<noscript>` content on a page that shows next to nothing
+//! without JavaScript. Inside the article, photo credits, its own `<footer>` and linked teasers are left out,
+//! and soft hyphens are removed from the text.
 
 mod candidates;
 
@@ -591,7 +593,8 @@ mod tests {
             "A short note on a page about ponds, its only paragraph, with enough words to be read as text by the walk, \
              and a few more words about the ponds here, their reeds, their ducks and their frogs.",
             "Without JavaScript this page shows a second note about ponds, a little longer than the first one is, \
-             with more words about ponds and their frogs, but not half as long again as the page's own text, so it stays out."
+             with more words about ponds and their frogs, but not half as long again as the page's own text, so \
+             it stays out."
         );
         let text = article_text(&short);
         assert!(text.contains("only paragraph") && !text.contains("Without JavaScript"), "{text}");
@@ -639,7 +642,11 @@ mod tests {
 
     #[test]
     fn soft_hyphens_are_left_out() {
-        let html = format!("<html><body><article>{}<p>Schon im Mit&shy;tel&shy;al&shy;ter war er be\u{ad}kannt.</p></article></body></html>", paragraphs("wine", 4));
+        let html = format!(
+            "<html><body><article>{}<p>Schon im Mit&shy;tel&shy;al&shy;ter war er be\u{ad}kannt.</p></article>\
+             </body></html>",
+            paragraphs("wine", 4)
+        );
         let text = article_text(&html);
         assert!(text.contains("Schon im Mittelalter war er bekannt."), "{text}");
     }
