@@ -36,6 +36,9 @@ static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
 const NEVER_WORDS: [&str; 9] =
     ["comment", "comments", "commentlist", "disqus", "respond", "cookie", "cookies", "consent", "gdpr"];
 
+/// The [`NEVER_WORDS`] of cookie notices: unlike comment threads (a forum's posts), never content in any pass.
+const COOKIE_WORDS: [&str; 4] = ["cookie", "cookies", "consent", "gdpr"];
+
 /// Words that make the next word a property of the block rather than its name: `has-comments` on a page's
 /// `<main>`, `no-comments`, `comments-open` in WordPress's body classes, `comment-count`.
 const MODIFIER_WORDS: [&str; 9] = ["has", "with", "no", "show", "allow", "enable", "open", "closed", "count"];
@@ -44,10 +47,15 @@ const MODIFIER_WORDS: [&str; 9] = ["has", "with", "no", "show", "allow", "enable
 /// word (`comment-list`, `disqus_thread`, `wp-comments`), not as a substring: `has-comments` (a state of
 /// the page's main block), `bbp-replies` and `topic-with-replies` (a forum thread: the content) are not.
 fn names_never_block(value: &str) -> bool {
+    names_block(value, &NEVER_WORDS)
+}
+
+/// Whether a class or id token has one of `names` as a `-`/`_` word and no [`MODIFIER_WORDS`].
+fn names_block(value: &str, names: &[&str]) -> bool {
     let is = |list: &[&str], word: &str| list.iter().any(|w| word.eq_ignore_ascii_case(w));
     value.split_ascii_whitespace().any(|token| {
         let mut words = token.split(['-', '_']);
-        words.clone().any(|w| is(&NEVER_WORDS, w)) && !words.any(|w| is(&MODIFIER_WORDS, w))
+        words.clone().any(|w| is(names, w)) && !words.any(|w| is(&MODIFIER_WORDS, w))
     })
 }
 
@@ -159,6 +167,11 @@ fn is_unlikely(dom: &Dom, id: NodeId, tag: Tag, in_table_or_code: bool, strip_un
     if class.is_empty() && ident.is_empty() {
         return false;
     }
+    // A cookie notice is never the article: on a page whose article is short, the later passes would
+    // otherwise pick it.
+    if names_block(class, &COOKIE_WORDS) || names_block(ident, &COOKIE_WORDS) {
+        return true;
+    }
     // Readability matches `class + " " + id`; no pattern can match across the space, so each is matched
     // on its own (no string built per element).
     let any = |re: &Regex| re.is_match(class) || re.is_match(ident);
@@ -256,7 +269,7 @@ pub(crate) fn is_article_furniture(dom: &Dom, id: NodeId, stats: &Stats) -> bool
     if !dom.is_element(id) {
         return false;
     }
-    if matches!(dom.tag(id), Tag::H1 | Tag::Figcaption | Tag::Img | Tag::Caption) {
+    if matches!(dom.tag(id), Tag::H1 | Tag::Figcaption | Tag::Img | Tag::Caption | Tag::Rt | Tag::Rp) {
         return true;
     }
     let (class, ident) = class_and_id(dom, id);
@@ -273,6 +286,149 @@ pub(crate) fn is_teaser(dom: &Dom, id: NodeId) -> bool {
     dom.attr(id, "class")
         .is_some_and(|class| class.split_ascii_whitespace().any(|token| token.split(['-', '_']).any(is_teaser_word)))
         && (dom.is(id, Tag::A) || dom.descendants(id).any(|d| dom.is(d, Tag::A)))
+}
+
+/// Class/id words of blocks inside an article that are not its text: boxes of related and popular stories,
+/// newsletter sign-ups, rating widgets, captions, embedded-content notices, disclaimers, share bars, and
+/// a post's utility line and category list. Matched as whole `-`/`_` words of a token, as the comment
+/// words are; blocks over [`MAX_INNER_BOILERPLATE_CHARS`] are content whatever their name.
+const INNER_BOILERPLATE_WORDS: [&str; 31] = [
+    "related",
+    "relatedposts",
+    "relatedlinks",
+    "recommended",
+    "recommendations",
+    "popular",
+    "mostviewed",
+    "mostread",
+    "newsletter",
+    "subscribe",
+    "subscription",
+    "signup",
+    "rating",
+    "ratings",
+    "vote",
+    "feedback",
+    "caption",
+    "legend",
+    "embed",
+    "embedded",
+    "disclaimer",
+    "disclosure",
+    "notice",
+    "share",
+    "sharing",
+    "shariff",
+    "social",
+    "sharedaddy",
+    "utility",
+    "entryfooter",
+    "categories",
+];
+
+/// The most text (characters) a block named by [`INNER_BOILERPLATE_WORDS`] holds: more is content that a
+/// page builder named oddly (a Webflow `w-html-embed` holding a whole article, a product's rating cards).
+const MAX_INNER_BOILERPLATE_CHARS: u32 = 1000;
+
+/// Whether an element inside the article is boilerplate by its class or id ([`INNER_BOILERPLATE_WORDS`]).
+pub(crate) fn is_inner_boilerplate(dom: &Dom, id: NodeId, stats: &Stats) -> bool {
+    if !dom.is_element(id) || stats.text[id as usize] > MAX_INNER_BOILERPLATE_CHARS {
+        return false;
+    }
+    let (class, ident) = class_and_id(dom, id);
+    names_block(class, &INNER_BOILERPLATE_WORDS) || names_block(ident, &INNER_BOILERPLATE_WORDS)
+}
+
+/// The longest heading (characters) that can be a box's title ("More on this topic", "Weitere Artikel").
+const MAX_BOX_HEADING_CHARS: u32 = 80;
+/// Text outside links (characters) that makes what follows a heading a section of the article.
+const MIN_SECTION_PROSE_CHARS: u32 = 25;
+
+fn is_subheading(dom: &Dom, id: NodeId) -> bool {
+    dom.is_element(id) && matches!(dom.tag(id), Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6)
+}
+
+/// Whether a heading inside the article titles a box of links rather than a section: what follows it up to
+/// the next heading is links with under [`MIN_SECTION_PROSE_CHARS`] of other text. The walk drops the links
+/// as a link cluster; the heading would be left behind ("Mehr zum Thema", "Explore further"). A heading
+/// wrapped alone in blocks (`div.heading > h2`) is judged by what follows its outermost wrapper.
+pub(crate) fn is_link_box_heading(dom: &Dom, id: NodeId, stats: &Stats, roots: &[NodeId]) -> bool {
+    if !is_subheading(dom, id) || roots.contains(&id) || stats.text[id as usize] > MAX_BOX_HEADING_CHARS {
+        return false;
+    }
+    let mut block = id;
+    while let Some(parent) = dom.parent(block) {
+        // Whitespace around the heading in its wrapper counts as nothing.
+        if roots.contains(&block) || stats.text[parent as usize] > stats.text[block as usize] + 2 {
+            break;
+        }
+        block = parent;
+    }
+    if roots.contains(&block) {
+        return false;
+    }
+    let (mut prose, mut links) = (0, 0);
+    for sibling in std::iter::successors(dom.next_sibling(block), |&n| dom.next_sibling(n)) {
+        if is_subheading(dom, sibling) {
+            break;
+        }
+        let i = sibling as usize;
+        if !stats.excluded[i] {
+            prose += stats.text[i].saturating_sub(stats.links[i]);
+            links += stats.links[i];
+        }
+        if prose >= MIN_SECTION_PROSE_CHARS {
+            return false;
+        }
+    }
+    links > 0
+}
+
+/// Class/id words of an article's lead (standfirst): the paragraph under the headline that sites often put
+/// in the header, outside the block that scores as the article.
+const LEAD_WORDS: [&str; 15] = [
+    "lead",
+    "leadin",
+    "lede",
+    "intro",
+    "subtitle",
+    "subheadline",
+    "standfirst",
+    "perex",
+    "bajada",
+    "vorspann",
+    "deck",
+    "dek",
+    "abstract",
+    "sapo",
+    "chapeau",
+];
+/// How far above the article's first block (ancestors) its lead is looked for.
+const LEAD_SCOPE_LEVELS: usize = 3;
+/// The least text (characters) of a lead: shorter is a kicker or a label.
+const MIN_LEAD_CHARS: u32 = 40;
+/// A lead is prose: at most this share of its text is links.
+const MAX_LEAD_LINK_DENSITY: f64 = 0.3;
+
+/// The article's lead when it lies outside the article's blocks: the first element before them, below
+/// their ancestor [`LEAD_SCOPE_LEVELS`] up, named as a lead ([`LEAD_WORDS`]) and holding prose.
+pub(crate) fn lead_before(dom: &Dom, roots: &[NodeId], stats: &Stats) -> Option<NodeId> {
+    let first = *roots.first()?;
+    let scope = std::iter::successors(dom.parent(first), |&n| dom.parent(n))
+        .take(LEAD_SCOPE_LEVELS)
+        .take_while(|&n| dom.tag(n) != Tag::Body)
+        .last()?;
+    dom.descendants(scope).take_while(|&n| n != first).find(|&n| {
+        dom.is_element(n)
+            && !stats.excluded[n as usize]
+            && stats.text[n as usize] >= MIN_LEAD_CHARS
+            && stats.link_density(n) <= MAX_LEAD_LINK_DENSITY
+            && {
+                let (class, ident) = class_and_id(dom, n);
+                names_block(class, &LEAD_WORDS) || names_block(ident, &LEAD_WORDS)
+            }
+            && !dom.is_inside(first, n)
+    })
 }
 
 /// Computes [`Stats`] for the subtree at `root` in one depth-first walk: elements are excluded on the
@@ -469,9 +625,21 @@ fn add_paragraph(
 /// The article's subtrees under `root` (usually `<body>`), in document order; empty if nothing scored.
 pub(crate) fn article_roots(dom: &Dom, root: NodeId, stats: &Stats, pass: Pass) -> Vec<NodeId> {
     let score = scores(dom, root, stats, pass);
-    let best = (0..score.len()).filter(|&i| !score[i].is_nan()).max_by(|&a, &b| score[a].total_cmp(&score[b]));
+    // On equal scores the first candidate in document order wins, as in Readability.
+    let best =
+        (0..score.len()).filter(|&i| !score[i].is_nan()).max_by(|&a, &b| score[a].total_cmp(&score[b]).then(b.cmp(&a)));
     let Some(best) = best else { return Vec::new() };
     let mut top = best as NodeId;
+    // A table row is not an article: its table is where the climb starts (a list of signatories laid out
+    // in a table outscored the letter around it).
+    if matches!(dom.tag(top), Tag::Tr | Tag::Tbody | Tag::Thead | Tag::Tfoot) {
+        if let Some(table) = std::iter::successors(dom.parent(top), |&n| dom.parent(n)).find(|&n| dom.is(n, Tag::Table))
+        {
+            if table != root {
+                top = table;
+            }
+        }
+    }
     let shared = shared_ancestor_of_close_candidates(dom, root, &score, best);
     // Climb while a parent scores better (the article is often split over sibling blocks).
     let mut last_score = score[best];

@@ -235,6 +235,9 @@ impl ArticleExtractor {
         if let Some(main) = main {
             roots = candidates::weigh_against_main(dom, main, roots, stats, pass);
         }
+        if let Some(lead) = candidates::lead_before(dom, &roots, stats) {
+            roots.insert(0, lead);
+        }
         let thread = candidates::is_thread(dom, &roots, stats);
         let skip = |id: NodeId| {
             let i = id as usize;
@@ -243,6 +246,8 @@ impl ArticleExtractor {
                 || candidates::is_article_furniture(dom, id, stats)
                 || (dom.tag(id) == Tag::Footer && !roots.contains(&id))
                 || (!roots.contains(&id) && candidates::is_teaser(dom, id))
+                || (!roots.contains(&id) && candidates::is_inner_boilerplate(dom, id, stats))
+                || candidates::is_link_box_heading(dom, id, stats, &roots)
         };
         if roots.is_empty() {
             return (String::new(), false);
@@ -649,6 +654,118 @@ mod tests {
         );
         let text = article_text(&html);
         assert!(text.contains("Schon im Mittelalter war er bekannt."), "{text}");
+    }
+
+    #[test]
+    fn boxes_inside_the_article_are_not_its_text() {
+        let html = format!(
+            "<html><body><article>{}\
+             <div class='wp-caption'><img src='a.jpg'><p class='wp-caption-text'>The river at dawn, seen from the old bridge</p></div>\
+             <div class='newsletter-box'><p>Sign up for our weekly newsletter and never miss a story again.</p></div>\
+             <div class='post-ratings'>How useful was this article? 12 votes so far, average 4.2 of 5.</div>\
+             <p class='ad-disclosure'>We may receive a commission when you buy through the links on this page.</p>\
+             <div class='w-html-embed'>{}</div></article></body></html>",
+            paragraphs("rivers", 5),
+            paragraphs("embedded rivers", 8)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Paragraph 4 about rivers"), "{text}");
+        for boilerplate in ["seen from the old bridge", "weekly newsletter", "12 votes", "commission"] {
+            assert!(!text.contains(boilerplate), "{boilerplate}: {text}");
+        }
+        // Over 1,000 characters, a block named like an embed is content.
+        assert!(text.contains("Paragraph 7 about embedded rivers"), "{text}");
+    }
+
+    #[test]
+    fn a_box_of_links_leaves_no_heading_behind() {
+        let html = format!(
+            "<html><body><article><h2>How rivers rise</h2>{}<div class='heading'><h2>More on this topic</h2></div>\
+             <ul><li><a href='/a'>Lakes in winter and why they freeze</a></li><li><a href='/b'>The longest rivers</a></li></ul>\
+             <h3>What comes next</h3><p>Short.</p></article></body></html>",
+            paragraphs("rivers", 5)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("How rivers rise") && text.contains("Paragraph 4 about rivers"), "{text}");
+        assert!(!text.contains("More on this topic"), "{text}");
+        // A heading followed by a little prose and no links titles a (short) section.
+        assert!(text.contains("What comes next"), "{text}");
+    }
+
+    #[test]
+    fn the_lead_in_the_header_opens_the_article() {
+        let html = format!(
+            "<html><body><div class='story'><header><h1>Rivers rise</h1>\
+             <p class='article__lead'>Rain for a week has filled the region's rivers to the brim, and more is coming.</p>\
+             </header><div class='story-body'>{}</div></div><div class='intro'>A site-wide introduction far away from \
+             the story, in another part of the page entirely.</div></body></html>",
+            paragraphs("rivers", 6)
+        );
+        let text = article_text(&html);
+        assert!(text.starts_with("Rain for a week has filled"), "{text}");
+        assert!(text.contains("Paragraph 5 about rivers") && !text.contains("site-wide introduction"), "{text}");
+    }
+
+    #[test]
+    fn a_table_row_is_not_the_article() {
+        // A letter whose signatories are laid out as the cells of one table row: the row outscores the
+        // letter's paragraphs, but the article is the letter with its table.
+        let cells: String = (0..12)
+            .map(|i| format!("<td>Signatory {i}, professor of history, university of somewhere, in some town</td>"))
+            .collect();
+        let html = format!(
+            "<html><body><div class='letter'>{}<div><table><tr><th>Signed</th></tr><tr>{cells}</tr></table></div></div></body></html>",
+            paragraphs("free speech", 3)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Paragraph 0 about free speech") && text.contains("Signatory 11"), "{text}");
+    }
+
+    #[test]
+    fn equal_candidates_go_to_the_first() {
+        let html = "<html><body><div><p>The first block of text on this page, and the one that comes first.</p></div>\
+             <div><p>The other block of text on this page, and the one that comes later.</p></div></body></html>";
+        let text = article_text(html);
+        assert!(text.contains("comes first") && !text.contains("comes later"), "{text}");
+    }
+
+    #[test]
+    fn ruby_annotations_and_lone_cjk_characters() {
+        let html = format!(
+            "<html><body><article><p><ruby>子<rt>こ</rt></ruby>どもへの<ruby>虐待<rt>ぎゃくたい</rt></ruby>をなくすための\
+             <ruby>法律<rt>ほうりつ</rt></ruby>ができて、<a href='#'><ruby><span>親</span><rt>おや</rt></ruby></a>が\
+             <ruby>子<rt>こ</rt></ruby>どもを<ruby>教育<rt>きょういく</rt></ruby>するために</p>{}</article></body></html>",
+            paragraphs("children", 4)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("子どもへの虐待をなくすための法律ができて、親が子どもを教育するために"), "{text}");
+    }
+
+    #[test]
+    fn an_embedded_tweet_is_quoted_content() {
+        let html = format!(
+            "<html><body><div><div><article>{}<blockquote class='twitter-tweet'><p>Rivers are rising fast in the \
+             north, stay safe everyone.</p>&mdash; A Reporter (@reporter)</blockquote>{}\
+             <div class='twitter-share'><a href='#'>Tweet</a></div></article></div></div></body></html>",
+            paragraphs("rivers", 3),
+            paragraphs("lakes", 3)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Rivers are rising fast in the north"), "{text}");
+        assert!(!text.contains("Tweet\n") && !text.ends_with("Tweet"), "{text}");
+    }
+
+    #[test]
+    fn a_cookie_notice_is_never_the_article() {
+        // The article is short and sits in a wrapper named like a sidebar, so the strict pass finds nothing
+        // and the later passes score the whole page: the cookie notice must not win.
+        let html = "<html><body><div class='wrap cb-sidebar-right'><article><section class='entry-content'>\
+             <p>The author talks about her new novel, its research, the points of view she tried and dropped, and \
+             about hope in disillusion.</p></section></article></div><div class='wordpress-gdpr-popup'>\
+             <div class='wordpress-gdpr-popup-text'><p>We use cookies to give you the best online experience. With \
+             your consent you accept our cookie policy, every part of it, today.</p></div></div></body></html>";
+        let text = article_text(html);
+        assert!(text.contains("her new novel") && !text.contains("cookies"), "{text}");
     }
 
     #[test]

@@ -256,6 +256,13 @@ fn is_icon_glyph(text: &str) -> bool {
     }
 }
 
+/// Whether a text node is one character of Unicode's private-use area (U+E000–U+F8FF), where icon fonts put
+/// their glyphs.
+fn is_private_use_char(text: &str) -> bool {
+    let mut chars = text.chars();
+    matches!((chars.next(), chars.next()), (Some('\u{e000}'..='\u{f8ff}'), None))
+}
+
 /// Where the `article` extractor's walk departs from resiliparse's rules (resiliparse mode keeps them all).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rules {
@@ -269,6 +276,12 @@ pub(crate) struct Rules {
     pub cards: bool,
     /// A block named like an ad or a logo is one only up to [`MAX_AD_BYTES`] of text.
     pub cap_ads: bool,
+    /// Only a lone private-use character is an icon glyph ([`is_icon_glyph`]): resiliparse's byte range also
+    /// takes a lone CJK character for one (ruby bases, one-character links) and drops it.
+    pub exact_icon_glyphs: bool,
+    /// A `<blockquote>` named like a social widget (`blockquote.twitter-tweet`) is a post the article quotes,
+    /// not a share button.
+    pub quoted_posts: bool,
 }
 
 /// The most text (bytes) a block named like an ad or a logo holds (with `Rules::cap_ads`): more is a post
@@ -276,8 +289,15 @@ pub(crate) struct Rules {
 const MAX_AD_BYTES: usize = 2500;
 
 impl Rules {
-    pub const RESILIPARSE: Rules =
-        Rules { drop_shallow_lists: true, show_streamed: false, list_link_ratio: 0.2, cards: false, cap_ads: false };
+    pub const RESILIPARSE: Rules = Rules {
+        drop_shallow_lists: true,
+        show_streamed: false,
+        list_link_ratio: 0.2,
+        cards: false,
+        cap_ads: false,
+        exact_icon_glyphs: false,
+        quoted_posts: false,
+    };
 }
 
 /// Whether `node` is a segment React's streaming server rendering sent late: `<div hidden id="S:1f">`, which
@@ -295,7 +315,8 @@ pub(crate) fn is_streamed_segment(dom: &Dom, node: NodeId) -> bool {
 pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, rules: Rules) -> bool {
     if dom.is_text(node) {
         let text = trimmed(dom.text(node));
-        return text != "¶" && !is_icon_glyph(text);
+        let glyph = if rules.exact_icon_glyphs { is_private_use_char(text) } else { is_icon_glyph(text) };
+        return text != "¶" && !glyph;
     }
     if !dom.is_element(node) {
         return true;
@@ -334,7 +355,8 @@ pub(crate) fn is_main_content(dom: &Dom, node: NodeId, tag: Tag, depth: usize, r
     if matches!(tag, Tag::A | Tag::Div | Tag::Li) && matches(&combined, &SKIP_LINK) {
         return false;
     }
-    if depth > 2 && (matches(class, &SIGNIN) || matches(class, &SOCIAL)) {
+    let quoted_post = rules.quoted_posts && tag == Tag::Blockquote;
+    if depth > 2 && !quoted_post && (matches(class, &SIGNIN) || matches(class, &SOCIAL)) {
         return false;
     }
     if (matches(&combined, &LOGO_OR_ADS)

@@ -68,6 +68,8 @@ impl ResiliparseExtractor {
             list_link_ratio: ARTICLE_LIST_LINK_RATIO,
             cards: false,
             cap_ads: true,
+            exact_icon_glyphs: true,
+            quoted_posts: true,
         };
         self
     }
