@@ -344,8 +344,23 @@ const MAX_BOX_HEADING_CHARS: u32 = 80;
 /// Text outside links (characters) that makes what follows a heading a section of the article.
 const MIN_SECTION_PROSE_CHARS: u32 = 25;
 
+/// Class/id words of a block that is a box's title though not a heading element (`div.boxhead`,
+/// `p.box-title`).
+const TITLE_WORDS: [&str; 7] = ["heading", "headline", "head", "title", "boxhead", "kastenhead", "header"];
+
+/// A heading below the headline: `h2`–`h6`, or a `div`, `p`, `span` or `strong` named as a title.
 fn is_subheading(dom: &Dom, id: NodeId) -> bool {
-    dom.is_element(id) && matches!(dom.tag(id), Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6)
+    if !dom.is_element(id) {
+        return false;
+    }
+    match dom.tag(id) {
+        Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 => true,
+        Tag::Div | Tag::P | Tag::Span | Tag::Strong => {
+            let (class, ident) = class_and_id(dom, id);
+            names_block(class, &TITLE_WORDS) || names_block(ident, &TITLE_WORDS)
+        }
+        _ => false,
+    }
 }
 
 /// Whether a heading inside the article titles a box of links rather than a section: what follows it up to

@@ -682,12 +682,13 @@ mod tests {
         let html = format!(
             "<html><body><article><h2>How rivers rise</h2>{}<div class='heading'><h2>More on this topic</h2></div>\
              <ul><li><a href='/a'>Lakes in winter and why they freeze</a></li><li><a href='/b'>The longest rivers</a></li></ul>\
-             <h3>What comes next</h3><p>Short.</p></article></body></html>",
+             <h3>What comes next</h3><p>Short.</p><p class='box-title'>Further reading</p>\
+             <div><a href='/c'>A history of floods, from the first records to today</a></div></article></body></html>",
             paragraphs("rivers", 5)
         );
         let text = article_text(&html);
         assert!(text.contains("How rivers rise") && text.contains("Paragraph 4 about rivers"), "{text}");
-        assert!(!text.contains("More on this topic"), "{text}");
+        assert!(!text.contains("More on this topic") && !text.contains("Further reading"), "{text}");
         // A heading followed by a little prose and no links titles a (short) section.
         assert!(text.contains("What comes next"), "{text}");
     }
