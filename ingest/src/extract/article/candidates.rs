@@ -289,10 +289,10 @@ pub(crate) fn is_teaser(dom: &Dom, id: NodeId) -> bool {
 }
 
 /// Class/id words of blocks inside an article that are not its text: boxes of related and popular stories,
-/// newsletter sign-ups, rating widgets, captions, embedded-content notices, disclaimers, share bars, and
-/// a post's utility line and category list. Matched as whole `-`/`_` words of a token, as the comment
+/// newsletter sign-ups, rating widgets, captions, embedded-content notices, disclaimers, share bars, print
+/// links, and a post's utility line and category list. Matched as whole `-`/`_` words of a token, as the comment
 /// words are; blocks over [`MAX_INNER_BOILERPLATE_CHARS`] are content whatever their name.
-const INNER_BOILERPLATE_WORDS: [&str; 31] = [
+const INNER_BOILERPLATE_WORDS: [&str; 33] = [
     "related",
     "relatedposts",
     "relatedlinks",
@@ -324,6 +324,8 @@ const INNER_BOILERPLATE_WORDS: [&str; 31] = [
     "utility",
     "entryfooter",
     "categories",
+    "print",
+    "printlink",
 ];
 
 /// The most text (characters) a block named by [`INNER_BOILERPLATE_WORDS`] holds: more is content that a
@@ -397,6 +399,19 @@ pub(crate) fn is_link_box_heading(dom: &Dom, id: NodeId, stats: &Stats, roots: &
         }
     }
     links > 0
+}
+
+/// The longest link line (characters, see [`is_link_line`]).
+const MAX_LINK_LINE_CHARS: u32 = 60;
+
+/// Whether an element inside the article is a short paragraph or `div` whose text is all links: a "back",
+/// "print", "read more" or teaser link on a line of its own, not prose.
+pub(crate) fn is_link_line(dom: &Dom, id: NodeId, stats: &Stats) -> bool {
+    let i = id as usize;
+    dom.is_element(id)
+        && matches!(dom.tag(id), Tag::P | Tag::Div)
+        && (1..=MAX_LINK_LINE_CHARS).contains(&stats.text[i])
+        && stats.links[i] >= stats.text[i]
 }
 
 /// Class/id words of an article's lead (standfirst): the paragraph under the headline that sites often put

@@ -248,6 +248,7 @@ impl ArticleExtractor {
                 || (!roots.contains(&id) && candidates::is_teaser(dom, id))
                 || (!roots.contains(&id) && candidates::is_inner_boilerplate(dom, id, stats))
                 || candidates::is_link_box_heading(dom, id, stats, &roots)
+                || (!roots.contains(&id) && candidates::is_link_line(dom, id, stats))
         };
         if roots.is_empty() {
             return (String::new(), false);
@@ -691,6 +692,19 @@ mod tests {
         assert!(!text.contains("More on this topic") && !text.contains("Further reading"), "{text}");
         // A heading followed by a little prose and no links titles a (short) section.
         assert!(text.contains("What comes next"), "{text}");
+    }
+
+    #[test]
+    fn a_link_on_a_line_of_its_own_is_not_prose() {
+        let html = format!(
+            "<html><body><article>{}<p><a href='/back'>Back to the overview</a></p>\
+             <div class='recipe-print'><span>Print this recipe</span></div>\
+             <p>A sentence with <a href='/x'>a link</a> in it stays.</p></article></body></html>",
+            paragraphs("rivers", 5)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("A sentence with a link in it stays."), "{text}");
+        assert!(!text.contains("Back to the overview") && !text.contains("Print this recipe"), "{text}");
     }
 
     #[test]
