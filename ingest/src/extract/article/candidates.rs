@@ -401,6 +401,34 @@ pub(crate) fn is_link_box_heading(dom: &Dom, id: NodeId, stats: &Stats, roots: &
     links > 0
 }
 
+/// Labels that mark an ad slot, in the languages of the measured pages and the crawl's largest.
+const AD_LABELS: [&str; 11] = [
+    "advertisement",
+    "advertising",
+    "anzeige",
+    "werbung",
+    "publicidad",
+    "publicité",
+    "pubblicità",
+    "reklama",
+    "annonce",
+    "sponsored",
+    "реклама",
+];
+
+/// Whether a text node is an ad slot's label standing alone in its element ("Anzeige", "- Advertisement -"):
+/// the ad itself is gone (scripts, iframes), the label would be left in the text.
+pub(crate) fn is_ad_label(dom: &Dom, id: NodeId, stats: &Stats) -> bool {
+    if !dom.is_text(id) || stats.text[id as usize] > 24 {
+        return false;
+    }
+    let alone = dom.parent(id).is_some_and(|p| stats.text[p as usize] <= stats.text[id as usize] + 2);
+    alone && {
+        let label = dom.text(id).trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        AD_LABELS.contains(&label.as_str())
+    }
+}
+
 /// The longest link line (characters, see [`is_link_line`]).
 const MAX_LINK_LINE_CHARS: u32 = 60;
 

@@ -249,6 +249,7 @@ impl ArticleExtractor {
                 || (!roots.contains(&id) && candidates::is_inner_boilerplate(dom, id, stats))
                 || candidates::is_link_box_heading(dom, id, stats, &roots)
                 || (!roots.contains(&id) && candidates::is_link_line(dom, id, stats))
+                || candidates::is_ad_label(dom, id, stats)
         };
         if roots.is_empty() {
             return (String::new(), false);
@@ -705,6 +706,19 @@ mod tests {
         let text = article_text(&html);
         assert!(text.contains("A sentence with a link in it stays."), "{text}");
         assert!(!text.contains("Back to the overview") && !text.contains("Print this recipe"), "{text}");
+    }
+
+    #[test]
+    fn an_ad_slot_s_label_is_not_text() {
+        let html = format!(
+            "<html><body><article>{}<center>- Anzeige -</center><div><small>ADVERTISEMENT</small></div>{}\
+             <p>Werbung ist das Thema dieses Absatzes, also bleibt er.</p></article></body></html>",
+            paragraphs("rivers", 3),
+            paragraphs("lakes", 3)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Werbung ist das Thema") && text.contains("Paragraph 2 about lakes"), "{text}");
+        assert!(!text.contains("Anzeige") && !text.contains("ADVERTISEMENT"), "{text}");
     }
 
     #[test]
