@@ -290,9 +290,9 @@ pub(crate) fn is_teaser(dom: &Dom, id: NodeId) -> bool {
 
 /// Class/id words of blocks inside an article that are not its text: boxes of related and popular stories,
 /// newsletter sign-ups, rating widgets, captions, embedded-content notices, disclaimers, share bars, print
-/// links, and a post's utility line and category list. Matched as whole `-`/`_` words of a token, as the comment
+/// links, and a post's utility line, metadata line and category list. Matched as whole `-`/`_` words of a token, as the comment
 /// words are; blocks over [`MAX_INNER_BOILERPLATE_CHARS`] are content whatever their name.
-const INNER_BOILERPLATE_WORDS: [&str; 33] = [
+const INNER_BOILERPLATE_WORDS: [&str; 35] = [
     "related",
     "relatedposts",
     "relatedlinks",
@@ -326,6 +326,25 @@ const INNER_BOILERPLATE_WORDS: [&str; 33] = [
     "categories",
     "print",
     "printlink",
+    "postmetadata",
+    "entrymeta",
+];
+
+/// Class tokens that keep a block off the printed page (`noprint`, Bootstrap's `d-print-none`): sites mark
+/// their furniture so. Matched whole.
+const NO_PRINT_TOKENS: [&str; 12] = [
+    "noprint",
+    "no-print",
+    "no_print",
+    "d-print-none",
+    "hidden-print",
+    "print-hidden",
+    "dontprint",
+    "noprintcontent",
+    "not-print",
+    "hide-print",
+    "hide-on-print",
+    "print-none",
 ];
 
 /// The most text (characters) a block named by [`INNER_BOILERPLATE_WORDS`] holds: more is content that a
@@ -338,7 +357,16 @@ pub(crate) fn is_inner_boilerplate(dom: &Dom, id: NodeId, stats: &Stats) -> bool
         return false;
     }
     let (class, ident) = class_and_id(dom, id);
-    names_block(class, &INNER_BOILERPLATE_WORDS) || names_block(ident, &INNER_BOILERPLATE_WORDS)
+    names_block(class, &INNER_BOILERPLATE_WORDS)
+        || names_block(ident, &INNER_BOILERPLATE_WORDS)
+        || class.split_ascii_whitespace().any(|token| NO_PRINT_TOKENS.iter().any(|t| token.eq_ignore_ascii_case(t)))
+}
+
+/// Whether an element inside the article is a form or one of its controls: a rating, comment, order or
+/// search form is the page's interface, not the article (a page wrapped whole in a `<form>`, as ASP.NET
+/// pages are, has its article inside the form, where this is never asked).
+pub(crate) fn is_form(dom: &Dom, id: NodeId) -> bool {
+    dom.is_element(id) && matches!(dom.tag(id), Tag::Form | Tag::Fieldset | Tag::Select | Tag::Button)
 }
 
 /// The longest heading (characters) that can be a box's title ("More on this topic", "Weitere Artikel").

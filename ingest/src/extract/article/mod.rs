@@ -250,6 +250,7 @@ impl ArticleExtractor {
                 || candidates::is_link_box_heading(dom, id, stats, &roots)
                 || (!roots.contains(&id) && candidates::is_link_line(dom, id, stats))
                 || candidates::is_ad_label(dom, id, stats)
+                || (!roots.contains(&id) && candidates::is_form(dom, id))
         };
         if roots.is_empty() {
             return (String::new(), false);
@@ -719,6 +720,34 @@ mod tests {
         let text = article_text(&html);
         assert!(text.contains("Werbung ist das Thema") && text.contains("Paragraph 2 about lakes"), "{text}");
         assert!(!text.contains("Anzeige") && !text.contains("ADVERTISEMENT"), "{text}");
+    }
+
+    #[test]
+    fn forms_and_unprinted_blocks_are_not_the_article() {
+        let html = format!(
+            "<html><body><article>{}<form><fieldset><h2>How do you rate this article?</h2>\
+             <select><option>Very useful</option><option>Not useful</option></select><button>Send</button></fieldset>\
+             </form><div class='no-print'><p>Questions? Write to the press office, we answer every message.</p></div>\
+             <div class='postmetadata'>This entry was posted on Monday and filed under Rivers.</div></article>\
+             </body></html>",
+            paragraphs("rivers", 5)
+        );
+        let text = article_text(&html);
+        assert!(text.contains("Paragraph 4 about rivers"), "{text}");
+        for boilerplate in ["rate this article", "Very useful", "Send", "press office", "This entry was posted"] {
+            assert!(!text.contains(boilerplate), "{boilerplate}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_page_inside_a_form_keeps_its_article() {
+        let html = format!(
+            "<html><head><meta property='og:type' content='article'></head><body><nav><a href='/'>Home</a></nav>\
+             <form id='aspnetForm'>{}</form></body></html>",
+            paragraphs("rivers", 5)
+        );
+        let out = ArticleExtractor::new(ExtractLimits::default()).extract(&html, None).unwrap();
+        assert!(out.text.contains("Paragraph 4 about rivers") && !out.fell_back, "{out:?}");
     }
 
     #[test]
