@@ -47,17 +47,50 @@ const MODIFIER_WORDS: [&str; 9] = ["has", "with", "no", "show", "allow", "enable
 /// word (`comment-list`, `disqus_thread`, `wp-comments`), not as a substring: `has-comments` (a state of
 /// the page's main block), `bbp-replies` and `topic-with-replies` (a forum thread: the content) are not.
 fn names_never_block(value: &str) -> bool {
-    names_block(value, &NEVER_WORDS)
+    names_block(value, &NEVER)
 }
 
 /// Whether a class or id token has one of `names` as a `-`/`_` word and no [`MODIFIER_WORDS`].
-fn names_block(value: &str, names: &[&str]) -> bool {
-    let is = |list: &[&str], word: &str| list.iter().any(|w| word.eq_ignore_ascii_case(w));
+fn names_block(value: &str, names: &WordSet) -> bool {
     value.split_ascii_whitespace().any(|token| {
         let mut words = token.split(['-', '_']);
-        words.clone().any(|w| is(names, w)) && !words.any(|w| is(&MODIFIER_WORDS, w))
+        words.clone().any(|w| names.contains(w)) && !words.any(|w| MODIFIERS.contains(w))
     })
 }
+
+/// ASCII words matched case-insensitively; the set of their lengths turns most other words away without a
+/// comparison (these tests run on every element's class and id, several times a page).
+struct WordSet {
+    words: &'static [&'static str],
+    lengths: u64,
+}
+
+impl WordSet {
+    const fn new(words: &'static [&'static str]) -> Self {
+        let mut lengths = 0u64;
+        let mut i = 0;
+        while i < words.len() {
+            assert!(words[i].len() < 64, "words are shorter than 64 bytes");
+            lengths |= 1 << words[i].len();
+            i += 1;
+        }
+        WordSet { words, lengths }
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        word.len() < 64
+            && self.lengths & (1 << word.len()) != 0
+            && self.words.iter().any(|w| w.eq_ignore_ascii_case(word))
+    }
+}
+
+const NEVER: WordSet = WordSet::new(&NEVER_WORDS);
+const COOKIES: WordSet = WordSet::new(&COOKIE_WORDS);
+const MODIFIERS: WordSet = WordSet::new(&MODIFIER_WORDS);
+const INNER_BOILERPLATE: WordSet = WordSet::new(&INNER_BOILERPLATE_WORDS);
+const TITLES: WordSet = WordSet::new(&TITLE_WORDS);
+const LEADS: WordSet = WordSet::new(&LEAD_WORDS);
+const NO_PRINT: WordSet = WordSet::new(&NO_PRINT_TOKENS);
 
 /// Photo credits outside `<figcaption>`: dropped from the text when short, as captions are. (Captions named
 /// by class are not: Readability's expected texts keep them, and dropping them cost its set 0.002.)
@@ -169,7 +202,7 @@ fn is_unlikely(dom: &Dom, id: NodeId, tag: Tag, in_table_or_code: bool, strip_un
     }
     // A cookie notice is never the article: on a page whose article is short, the later passes would
     // otherwise pick it.
-    if names_block(class, &COOKIE_WORDS) || names_block(ident, &COOKIE_WORDS) {
+    if names_block(class, &COOKIES) || names_block(ident, &COOKIES) {
         return true;
     }
     // Readability matches `class + " " + id`; no pattern can match across the space, so each is matched
@@ -357,9 +390,9 @@ pub(crate) fn is_inner_boilerplate(dom: &Dom, id: NodeId, stats: &Stats) -> bool
         return false;
     }
     let (class, ident) = class_and_id(dom, id);
-    names_block(class, &INNER_BOILERPLATE_WORDS)
-        || names_block(ident, &INNER_BOILERPLATE_WORDS)
-        || class.split_ascii_whitespace().any(|token| NO_PRINT_TOKENS.iter().any(|t| token.eq_ignore_ascii_case(t)))
+    names_block(class, &INNER_BOILERPLATE)
+        || names_block(ident, &INNER_BOILERPLATE)
+        || class.split_ascii_whitespace().any(|token| NO_PRINT.contains(token))
 }
 
 /// Whether an element inside the article is a form or one of its controls: a rating, comment, order or
@@ -387,7 +420,7 @@ fn is_subheading(dom: &Dom, id: NodeId) -> bool {
         Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 => true,
         Tag::Div | Tag::P | Tag::Span | Tag::Strong => {
             let (class, ident) = class_and_id(dom, id);
-            names_block(class, &TITLE_WORDS) || names_block(ident, &TITLE_WORDS)
+            names_block(class, &TITLES) || names_block(ident, &TITLES)
         }
         _ => false,
     }
@@ -398,7 +431,7 @@ fn is_subheading(dom: &Dom, id: NodeId) -> bool {
 /// as a link cluster; the heading would be left behind ("Mehr zum Thema", "Explore further"). A heading
 /// wrapped alone in blocks (`div.heading > h2`) is judged by what follows its outermost wrapper.
 pub(crate) fn is_link_box_heading(dom: &Dom, id: NodeId, stats: &Stats, roots: &[NodeId]) -> bool {
-    if !is_subheading(dom, id) || roots.contains(&id) || stats.text[id as usize] > MAX_BOX_HEADING_CHARS {
+    if stats.text[id as usize] > MAX_BOX_HEADING_CHARS || !is_subheading(dom, id) || roots.contains(&id) {
         return false;
     }
     let mut block = id;
@@ -511,7 +544,7 @@ pub(crate) fn lead_before(dom: &Dom, roots: &[NodeId], stats: &Stats) -> Option<
             && stats.link_density(n) <= MAX_LEAD_LINK_DENSITY
             && {
                 let (class, ident) = class_and_id(dom, n);
-                names_block(class, &LEAD_WORDS) || names_block(ident, &LEAD_WORDS)
+                names_block(class, &LEADS) || names_block(ident, &LEADS)
             }
             && !dom.is_inside(first, n)
     })
