@@ -323,9 +323,9 @@ pub(crate) fn is_teaser(dom: &Dom, id: NodeId) -> bool {
 
 /// Class/id words of blocks inside an article that are not its text: boxes of related and popular stories,
 /// newsletter sign-ups, rating widgets, captions, embedded-content notices, disclaimers, share bars, print
-/// links, and a post's utility line, metadata line and category list. Matched as whole `-`/`_` words of a token, as the comment
+/// links, contact boxes, "loading" placeholders, and a post's utility line, metadata line and category list. Matched as whole `-`/`_` words of a token, as the comment
 /// words are; blocks over [`MAX_INNER_BOILERPLATE_CHARS`] are content whatever their name.
-const INNER_BOILERPLATE_WORDS: [&str; 35] = [
+const INNER_BOILERPLATE_WORDS: [&str; 39] = [
     "related",
     "relatedposts",
     "relatedlinks",
@@ -361,6 +361,10 @@ const INNER_BOILERPLATE_WORDS: [&str; 35] = [
     "printlink",
     "postmetadata",
     "entrymeta",
+    "contact",
+    "contactbox",
+    "loading",
+    "loader",
 ];
 
 /// Class tokens that keep a block off the printed page (`noprint`, Bootstrap's `d-print-none`): sites mark

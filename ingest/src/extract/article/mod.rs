@@ -671,13 +671,17 @@ mod tests {
              <div class='newsletter-box'><p>Sign up for our weekly newsletter and never miss a story again.</p></div>\
              <div class='post-ratings'>How useful was this article? 12 votes so far, average 4.2 of 5.</div>\
              <p class='ad-disclosure'>We may receive a commission when you buy through the links on this page.</p>\
+             <div class='contact-box'><p>Press office: Jane Doe, phone 555 0100, press@example.org</p></div>\
+             <div class='loader'>Loading more stories for you, one moment please</div>\
              <div class='w-html-embed'>{}</div></article></body></html>",
             paragraphs("rivers", 5),
             paragraphs("embedded rivers", 8)
         );
         let text = article_text(&html);
         assert!(text.contains("Paragraph 4 about rivers"), "{text}");
-        for boilerplate in ["seen from the old bridge", "weekly newsletter", "12 votes", "commission"] {
+        for boilerplate in
+            ["seen from the old bridge", "weekly newsletter", "12 votes", "commission", "Press office", "Loading"]
+        {
             assert!(!text.contains(boilerplate), "{boilerplate}: {text}");
         }
         // Over 1,000 characters, a block named like an embed is content.
