@@ -19,10 +19,10 @@
 //! React's streamed segments are content, and so is `<noscript>` content on a page that shows next to nothing
 //! without JavaScript; cookie notices never win a retry pass; a table row starts the climb at its table.
 //! Inside the article, photo credits, its own `<footer>`, linked teasers, blocks named as related stories,
-//! newsletters, ratings, captions, embeds, notices, share or print bars (up to 1,000 characters), headings of
-//! boxes of links, short all-link lines, lone ad labels and forms are left out; the lead before the article's
-//! block is put in front of it; ruby annotations are dropped and soft hyphens removed from the text. These
-//! last rules were also measured on trafilatura's own evaluation pages.
+//! newsletters, ratings, captions, embeds, notices, share or print bars, contact boxes (up to 1,000
+//! characters), headings of boxes of links, short all-link lines, lone ad labels and forms are left out; the
+//! lead before the article's block is put in front of it; ruby annotations are dropped and soft hyphens
+//! removed from the text. These last rules were also measured on trafilatura's own evaluation pages.
 
 mod candidates;
 
