@@ -92,8 +92,8 @@ const TITLES: WordSet = WordSet::new(&TITLE_WORDS);
 const LEADS: WordSet = WordSet::new(&LEAD_WORDS);
 const NO_PRINT: WordSet = WordSet::new(&NO_PRINT_TOKENS);
 
-/// Photo credits outside `<figcaption>`: dropped from the text when short, as captions are. (Captions named
-/// by class are not: Readability's expected texts keep them, and dropping them cost its set 0.002.)
+/// Photo credits outside `<figcaption>`: dropped from the text when short, as captions are (captions named by
+/// class are [`INNER_BOILERPLATE_WORDS`]).
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?:^|[\s_-])(?:credit|credits|photocredit)(?:$|[\s_-])"));
 
 /// Article metadata blocks (bylines, datelines): dropped from the text when short.
@@ -323,8 +323,9 @@ pub(crate) fn is_teaser(dom: &Dom, id: NodeId) -> bool {
 
 /// Class/id words of blocks inside an article that are not its text: boxes of related and popular stories,
 /// newsletter sign-ups, rating widgets, captions, embedded-content notices, disclaimers, share bars, print
-/// links, contact boxes, "loading" placeholders, and a post's utility line, metadata line and category list. Matched as whole `-`/`_` words of a token, as the comment
-/// words are; blocks over [`MAX_INNER_BOILERPLATE_CHARS`] are content whatever their name.
+/// links, contact boxes, "loading" placeholders, and a post's utility line, metadata line and category list.
+/// Matched as whole `-`/`_` words of a token, as the comment words are; blocks over
+/// [`MAX_INNER_BOILERPLATE_CHARS`] are content whatever their name.
 const INNER_BOILERPLATE_WORDS: [&str; 39] = [
     "related",
     "relatedposts",

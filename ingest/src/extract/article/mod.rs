@@ -245,16 +245,21 @@ impl ArticleExtractor {
         let thread = candidates::is_thread(dom, &roots, stats);
         let skip = |id: NodeId| {
             let i = id as usize;
-            stats.excluded[i]
+            if stats.excluded[i]
                 || (stats.never[i] && !thread)
                 || candidates::is_article_furniture(dom, id, stats)
-                || (dom.tag(id) == Tag::Footer && !roots.contains(&id))
-                || (!roots.contains(&id) && candidates::is_teaser(dom, id))
-                || (!roots.contains(&id) && candidates::is_inner_boilerplate(dom, id, stats))
-                || candidates::is_link_box_heading(dom, id, stats, &roots)
-                || (!roots.contains(&id) && candidates::is_link_line(dom, id, stats))
                 || candidates::is_ad_label(dom, id, stats)
-                || (!roots.contains(&id) && candidates::is_form(dom, id))
+            {
+                return true;
+            }
+            // The rest judge blocks inside the article, never one of its own subtrees.
+            !roots.contains(&id)
+                && (dom.tag(id) == Tag::Footer
+                    || candidates::is_teaser(dom, id)
+                    || candidates::is_inner_boilerplate(dom, id, stats)
+                    || candidates::is_link_box_heading(dom, id, stats, &roots)
+                    || candidates::is_link_line(dom, id, stats)
+                    || candidates::is_form(dom, id))
         };
         if roots.is_empty() {
             return (String::new(), false);
@@ -667,7 +672,8 @@ mod tests {
     fn boxes_inside_the_article_are_not_its_text() {
         let html = format!(
             "<html><body><article>{}\
-             <div class='wp-caption'><img src='a.jpg'><p class='wp-caption-text'>The river at dawn, seen from the old bridge</p></div>\
+             <div class='wp-caption'><img src='a.jpg'>\
+             <p class='wp-caption-text'>The river at dawn, seen from the old bridge</p></div>\
              <div class='newsletter-box'><p>Sign up for our weekly newsletter and never miss a story again.</p></div>\
              <div class='post-ratings'>How useful was this article? 12 votes so far, average 4.2 of 5.</div>\
              <p class='ad-disclosure'>We may receive a commission when you buy through the links on this page.</p>\
@@ -692,7 +698,8 @@ mod tests {
     fn a_box_of_links_leaves_no_heading_behind() {
         let html = format!(
             "<html><body><article><h2>How rivers rise</h2>{}<div class='heading'><h2>More on this topic</h2></div>\
-             <ul><li><a href='/a'>Lakes in winter and why they freeze</a></li><li><a href='/b'>The longest rivers</a></li></ul>\
+             <ul><li><a href='/a'>Lakes in winter and why they freeze</a></li>\
+             <li><a href='/b'>The longest rivers</a></li></ul>\
              <h3>What comes next</h3><p>Short.</p><p class='box-title'>Further reading</p>\
              <div><a href='/c'>A history of floods, from the first records to today</a></div></article></body></html>",
             paragraphs("rivers", 5)
@@ -762,7 +769,8 @@ mod tests {
     fn the_lead_in_the_header_opens_the_article() {
         let html = format!(
             "<html><body><div class='story'><header><h1>Rivers rise</h1>\
-             <p class='article__lead'>Rain for a week has filled the region's rivers to the brim, and more is coming.</p>\
+             <p class='article__lead'>Rain for a week has filled the region's rivers to the brim, and more is \
+             coming.</p>\
              </header><div class='story-body'>{}</div></div><div class='intro'>A site-wide introduction far away from \
              the story, in another part of the page entirely.</div></body></html>",
             paragraphs("rivers", 6)
@@ -780,7 +788,8 @@ mod tests {
             .map(|i| format!("<td>Signatory {i}, professor of history, university of somewhere, in some town</td>"))
             .collect();
         let html = format!(
-            "<html><body><div class='letter'>{}<div><table><tr><th>Signed</th></tr><tr>{cells}</tr></table></div></div></body></html>",
+            "<html><body><div class='letter'>{}<div><table><tr><th>Signed</th></tr><tr>{cells}</tr></table></div>\
+             </div></body></html>",
             paragraphs("free speech", 3)
         );
         let text = article_text(&html);
